@@ -1,0 +1,60 @@
+import { z } from 'zod';
+
+const booleanish = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+const DEV_SECRET = 'development-only-secret-do-not-use-in-production';
+
+export const configSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Unset: the embedded in-memory store. Set: Redis (redis://host:port/db). */
+    REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+    /** Tenant (help site) name; every Redis key of a deployment shares it as a hash tag. */
+    TENANT: z.string().regex(/^[a-z0-9_-]{1,40}$/, 'lower-case letters, digits, - and _ only').default('default'),
+    /** Comma-separated origins allowed to open the widget socket; "*" allows any. */
+    WIDGET_ORIGINS: z
+      .string()
+      .default('*')
+      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+    /** HMAC secret that signs conversation tokens. Required (32+ characters) in production. */
+    CONVERSATION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    BRAND_NAME: z.string().min(1).max(60).default('Melodrift'),
+    INTENTS_DIR: z.string().min(1).default('intents'),
+    /** Listener messages per second per connection (token bucket refill rate). */
+    WIDGET_MESSAGES_PER_SECOND: z.coerce.number().positive().max(1000).default(5),
+    /** Bucket size: a burst of this many messages is accepted at once. */
+    WIDGET_MESSAGE_BURST: z.coerce.number().int().positive().max(1000).default(10),
+    /** A connection that has this many frames refused for rate within 10 s is closed as a flood. */
+    WIDGET_FLOOD_LIMIT: z.coerce.number().int().positive().max(10000).default(30),
+    /** Drain: how long SIGTERM waits for in-flight work before closing. */
+    SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120000).default(5000),
+    TRUST_PROXY: booleanish.default(false),
+  })
+  .transform((env, ctx) => {
+    if (!env.CONVERSATION_SECRET && env.NODE_ENV === 'production') {
+      ctx.addIssue({ code: 'custom', path: ['CONVERSATION_SECRET'], message: 'is required in production' });
+      return z.NEVER;
+    }
+    return { ...env, CONVERSATION_SECRET: env.CONVERSATION_SECRET ?? DEV_SECRET };
+  });
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, problem: string) {
+    super(`Invalid configuration: ${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = configSchema.safeParse(present);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new ConfigError(String(issue?.path[0] ?? 'environment'), issue?.message ?? 'is invalid');
+}

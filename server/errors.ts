@@ -1,0 +1,62 @@
+/**
+ * The one catalogue of error codes: each code's HTTP status and the sentence a person reads.
+ * Every transport maps AppError through here (HTTP body, widget error frame, socket.io ack).
+ */
+export const ERROR_CATALOGUE = {
+  VALIDATION_FAILED: { status: 400, message: 'The request is not valid.' },
+  MALFORMED_JSON: { status: 400, message: 'The frame is not valid JSON.' },
+  UNKNOWN_TYPE: { status: 400, message: 'This message type is not known.' },
+  TEXT_TOO_LONG: { status: 400, message: 'The message is too long (2,000 characters at most).' },
+  BINARY_NOT_SUPPORTED: { status: 400, message: 'Binary frames are not supported; send JSON text.' },
+  NOT_STARTED: { status: 409, message: 'Start or resume a conversation first.' },
+  ALREADY_STARTED: { status: 409, message: 'This connection already has a conversation.' },
+  INVALID_TOKEN: { status: 401, message: 'The conversation token is not valid.' },
+  NOT_FOUND: { status: 404, message: 'Not found.' },
+  CONVERSATION_CLOSED: { status: 409, message: 'This conversation has ended; start a new one.' },
+  INVALID_TRANSITION: { status: 409, message: 'The conversation cannot move to that state now.' },
+  RATE_LIMITED: { status: 429, message: 'Too many messages at once; wait a moment and try again.' },
+  STORE_UNAVAILABLE: { status: 503, message: 'Storage is unavailable right now; please retry shortly.' },
+  SERVER_DRAINING: { status: 503, message: 'The server is restarting; reconnect in a moment.' },
+  INTERNAL: { status: 500, message: 'Something went wrong on our side.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+
+  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown }) {
+    super(message ?? ERROR_CATALOGUE[code].message, options);
+    this.name = 'AppError';
+    this.code = code;
+    this.status = ERROR_CATALOGUE[code].status;
+  }
+}
+
+export function isAppError(error: unknown): error is AppError {
+  return error instanceof AppError;
+}
+
+/** Any thrown value as an AppError; unknown errors become INTERNAL without leaking details. */
+export function toAppError(error: unknown): AppError {
+  return isAppError(error) ? error : new AppError('INTERNAL', undefined, { cause: error });
+}
+
+/** The HTTP error body, shaped as Fastify's own: {statusCode, code, error, message}. */
+export function httpErrorBody(error: AppError): { statusCode: number; code: ErrorCode; error: string; message: string } {
+  return { statusCode: error.status, code: error.code, error: httpReason(error.status), message: error.message };
+}
+
+function httpReason(status: number): string {
+  switch (status) {
+    case 400: return 'Bad Request';
+    case 401: return 'Unauthorized';
+    case 403: return 'Forbidden';
+    case 404: return 'Not Found';
+    case 409: return 'Conflict';
+    case 429: return 'Too Many Requests';
+    case 503: return 'Service Unavailable';
+    default: return 'Internal Server Error';
+  }
+}

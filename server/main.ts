@@ -1,0 +1,71 @@
+import path from 'node:path';
+import { loadBot } from '../bot/load-bot.js';
+import { IntentFileError } from '../bot/load-intents.js';
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { PATHS, projectRoot } from './paths.js';
+import type { ChatStore } from './store/chat-store.js';
+import { createMemoryStore } from './store/memory-store.js';
+import { createRedisStore } from './store/redis-store.js';
+
+async function openStore(config: Config): Promise<ChatStore> {
+  if (!config.REDIS_URL) return createMemoryStore();
+  return createRedisStore({ url: config.REDIS_URL, tenant: config.TENANT });
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(78);
+    }
+    throw error;
+  }
+  let bot;
+  try {
+    bot = await loadBot({ intentsDir: path.resolve(projectRoot(), config.INTENTS_DIR), brand: config.BRAND_NAME });
+  } catch (error) {
+    if (error instanceof IntentFileError) {
+      console.error(`Invalid intent file: ${error.message}`);
+      process.exit(78);
+    }
+    throw error;
+  }
+  const store = await openStore(config);
+  const { app, startDraining } = await buildApp({ config, store, bot, widgetBundlePath: PATHS.widgetBundle(), publicDir: PATHS.publicDir() });
+
+  let stopping = false;
+  async function shutdown(signal: string): Promise<void> {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'draining');
+    startDraining();
+    const forced = setTimeout(() => {
+      app.log.error('drain took too long; exiting');
+      process.exit(1);
+    }, config.SHUTDOWN_GRACE_MS + 1000);
+    forced.unref();
+    try {
+      await app.close();
+      await store.close();
+      process.exit(0);
+    } catch (error) {
+      app.log.error({ err: error }, 'error while draining');
+      process.exit(1);
+    }
+  }
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  await app.listen({ port: config.PORT, host: config.HOST });
+  const storeKind = config.REDIS_URL ? 'redis' : 'embedded memory store';
+  app.log.info({ store: storeKind, model: bot.modelVersion }, `help page at http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.PORT}/`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

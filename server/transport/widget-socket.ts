@@ -1,0 +1,222 @@
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type {} from '@fastify/websocket';
+import type { WebSocket } from 'ws';
+import type { Language } from '../../bot/language.js';
+import type { ChatService } from '../domain/chat-service.js';
+import type { ConversationRecord } from '../domain/conversation.js';
+import { AppError, toAppError, type ErrorCode } from '../errors.js';
+import type { ChatStore, Unsubscribe } from '../store/chat-store.js';
+import {
+  CLOSE_CODES,
+  parseClientFrame,
+  type ClientFrame,
+  type ConversationEvent,
+  type ServerFrame,
+} from './protocol.js';
+import { createTokenBucket, createWindowCounter } from './rate-limit.js';
+
+export interface WidgetSocketOptions {
+  chat: ChatService;
+  store: ChatStore;
+  allowedOrigins: readonly string[];
+  messagesPerSecond: number;
+  messageBurst: number;
+  floodLimit: number;
+}
+
+/** The open widget connections of this node, so a drain can tell each one to reconnect. */
+export interface WidgetConnections {
+  readonly size: number;
+  drain(retryAfterMs: number): void;
+}
+
+function originAllowed(origin: string | undefined, allowed: readonly string[]): boolean {
+  if (allowed.includes('*')) return true;
+  return origin !== undefined && allowed.includes(origin);
+}
+
+/** One listener's socket: parses frames, runs them in order, and delivers the conversation's events by sequence. */
+function handleConnection(socket: WebSocket, options: WidgetSocketOptions, log: FastifyBaseLogger, onClose: () => void): void {
+  const { chat, store } = options;
+  const bucket = createTokenBucket(options.messagesPerSecond, options.messageBurst);
+  const refusals = createWindowCounter(options.floodLimit, 10_000);
+  let conversation: ConversationRecord | null = null;
+  let unsubscribe: Unsubscribe | null = null;
+  let lastSentSeq = 0;
+  let catchUpRunning: Promise<void> | null = null;
+  let catchUpAgain = false;
+  let queue: Promise<void> = Promise.resolve();
+  let closed = false;
+
+  const send = (frame: ServerFrame) => {
+    if (!closed && socket.readyState === socket.OPEN) socket.send(JSON.stringify(frame));
+  };
+  const sendError = (code: ErrorCode | string, message: string, clientId?: string) =>
+    send({ type: 'error', code, message, ...(clientId === undefined ? {} : { clientId }) });
+
+  function refuse(code: ErrorCode, message: string, clientId?: string): void {
+    sendError(code, message, clientId);
+    if (refusals.hit()) {
+      log.warn({ conversationId: conversation?.id }, 'widget connection closed for flooding');
+      socket.close(CLOSE_CODES.FLOOD, 'FLOOD: too many refused frames');
+    }
+  }
+
+  function sendEvents(events: ConversationEvent[]): boolean {
+    for (const event of events) {
+      if (event.seq <= lastSentSeq) continue;
+      if (event.seq !== lastSentSeq + 1) return false;
+      send(event);
+      lastSentSeq = event.seq;
+    }
+    return true;
+  }
+
+  /** Reads the store from the last sent sequence until nothing is left: gap-free after drops and missed notifications. */
+  function catchUp(): Promise<void> {
+    if (catchUpRunning) {
+      catchUpAgain = true;
+      return catchUpRunning;
+    }
+    catchUpRunning = (async () => {
+      try {
+        do {
+          catchUpAgain = false;
+          if (!conversation) return;
+          for (;;) {
+            const events = await store.readEvents(conversation.id, lastSentSeq);
+            if (events.length === 0 || closed) break;
+            sendEvents(events);
+          }
+        } while (catchUpAgain && !closed);
+      } catch (error) {
+        const appError = toAppError(error);
+        sendError(appError.code, appError.message);
+      } finally {
+        catchUpRunning = null;
+      }
+    })();
+    return catchUpRunning;
+  }
+
+  async function attach(record: ConversationRecord, token: string, afterSeq: number, resumed: boolean): Promise<void> {
+    conversation = record;
+    lastSentSeq = Math.min(afterSeq, record.lastSeq);
+    unsubscribe = await store.subscribe(record.id, (events) => {
+      if (!sendEvents(events)) void catchUp();
+    });
+    send({ type: 'conversation.ready', conversationId: record.id, token, state: record.state, language: record.language, lastSeq: record.lastSeq, resumed });
+    await catchUp();
+  }
+
+  async function run(frame: ClientFrame): Promise<void> {
+    switch (frame.type) {
+      case 'ping':
+        send({ type: 'pong' });
+        return;
+      case 'conversation.start': {
+        if (conversation) throw new AppError('ALREADY_STARTED');
+        const language: Language = frame.language ?? 'en';
+        const started = await chat.start(language);
+        await attach(started.conversation, started.token, 0, false);
+        return;
+      }
+      case 'conversation.resume': {
+        if (conversation) throw new AppError('ALREADY_STARTED');
+        const record = await chat.resume(frame.token);
+        await attach(record, frame.token, frame.afterSeq, true);
+        return;
+      }
+      case 'typing':
+        if (!conversation) throw new AppError('NOT_STARTED');
+        return; // relayed to the agent once a person has joined (handoff)
+      case 'message.send': {
+        if (!conversation) throw new AppError('NOT_STARTED');
+        const message = {
+          conversationId: conversation.id,
+          clientId: frame.clientId,
+          text: frame.text,
+          ...(frame.quickReply === undefined ? {} : { quickReply: frame.quickReply }),
+        };
+        const ack = await chat.acceptListenerMessage(message);
+        send({ type: 'message.ack', clientId: frame.clientId, ...ack });
+        if (ack.duplicate) return;
+        let thinking = false;
+        try {
+          await chat.botReply(message, () => {
+            thinking = true;
+            send({ type: 'typing.indicator', author: 'bot', active: true });
+          });
+        } finally {
+          if (thinking) send({ type: 'typing.indicator', author: 'bot', active: false });
+        }
+        return;
+      }
+    }
+  }
+
+  // Attached synchronously: frames that arrive while an earlier one is awaited are queued, never lost.
+  socket.on('message', (data, isBinary) => {
+    if (isBinary) {
+      refuse('BINARY_NOT_SUPPORTED', 'Binary frames are not supported; send JSON text.');
+      return;
+    }
+    if (!bucket.take()) {
+      refuse('RATE_LIMITED', 'Too many messages at once; wait a moment and try again.');
+      return;
+    }
+    const parsed = parseClientFrame(data.toString());
+    if (!parsed.ok) {
+      refuse(parsed.code, parsed.detail, parsed.clientId);
+      return;
+    }
+    const frame = parsed.frame;
+    queue = queue.then(() =>
+      run(frame).catch((error: unknown) => {
+        const appError = toAppError(error);
+        if (appError.code === 'INTERNAL') log.error({ err: error, conversationId: conversation?.id }, 'widget frame failed');
+        sendError(appError.code, appError.message, frame.type === 'message.send' ? frame.clientId : undefined);
+      }),
+    );
+  });
+
+  socket.on('close', () => {
+    closed = true;
+    onClose();
+    void unsubscribe?.();
+  });
+  socket.on('error', (error) => log.debug({ err: error }, 'widget socket error'));
+}
+
+export function registerWidgetSocket(app: FastifyInstance, options: WidgetSocketOptions): WidgetConnections {
+  const open = new Set<WebSocket>();
+
+  app.get(
+    '/ws',
+    {
+      websocket: true,
+      preValidation: async (request, reply) => {
+        if (!originAllowed(request.headers.origin, options.allowedOrigins)) {
+          await reply.code(403).send({ statusCode: 403, code: 'ORIGIN_NOT_ALLOWED', error: 'Forbidden', message: 'This site may not open the chat.' });
+        }
+      },
+    },
+    (socket, request) => {
+      open.add(socket);
+      handleConnection(socket, options, request.log, () => open.delete(socket));
+    },
+  );
+
+  return {
+    get size() {
+      return open.size;
+    },
+    drain(retryAfterMs) {
+      for (const socket of open) {
+        const frame: ServerFrame = { type: 'server.draining', retryAfterMs };
+        socket.send(JSON.stringify(frame));
+        socket.close(CLOSE_CODES.SERVICE_RESTART, 'server restarting');
+      }
+    },
+  };
+}
