@@ -17,7 +17,7 @@ const STEMMERS: Record<Language, Stemmer> = {
  */
 export function createBayesClassifier(
   phrases: readonly LabelledPhrase[],
-  thresholds: RejectThresholds = { minConfidence: 0.3, minMargin: 0.08 },
+  thresholds: RejectThresholds = { minConfidence: 0.12, minMargin: 0.05 },
 ): IntentClassifier {
   const byLanguage = new Map<Language, natural.BayesClassifier>();
   for (const language of Object.keys(STEMMERS) as Language[]) {

@@ -4,6 +4,8 @@ import { inject } from 'vitest';
 import WebSocket from 'ws';
 import { loadBot } from '../../bot/load-bot.js';
 import type { Bot } from '../../bot/bot.js';
+import type { IntentDefinition } from '../../bot/intent-schema.js';
+import { loadIntents } from '../../bot/load-intents.js';
 import { buildApp, type App } from '../../server/app.js';
 import { loadConfig, type Config } from '../../server/config.js';
 import { PATHS } from '../../server/paths.js';
@@ -11,6 +13,12 @@ import type { ChatStore } from '../../server/store/chat-store.js';
 import { createMemoryStore } from '../../server/store/memory-store.js';
 import { createRedisStore } from '../../server/store/redis-store.js';
 import { parseServerFrame, type ServerFrame } from '../../server/transport/protocol.js';
+
+let sharedIntents: Promise<IntentDefinition[]> | undefined;
+export function shippedIntents(): Promise<IntentDefinition[]> {
+  sharedIntents ??= loadIntents('intents');
+  return sharedIntents;
+}
 
 let sharedBot: Promise<Bot> | undefined;
 /** The shipped bot, trained once per test file. */

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { assertTransition, canTransition } from '../server/domain/conversation.js';
+import { createConversationTokens } from '../server/domain/conversation-token.js';
+import { createChatService } from '../server/domain/chat-service.js';
+import { createMemoryStore } from '../server/store/memory-store.js';
+import { shippedBot } from './support/harness.js';
+
+describe('conversation state machine', () => {
+  it('allows bot -> awaiting_agent, bot -> closed and awaiting_agent -> bot | closed only', () => {
+    expect(canTransition('bot', 'awaiting_agent')).toBe(true);
+    expect(canTransition('bot', 'closed')).toBe(true);
+    expect(canTransition('awaiting_agent', 'bot')).toBe(true);
+    expect(canTransition('awaiting_agent', 'closed')).toBe(true);
+    expect(canTransition('closed', 'bot')).toBe(false);
+    expect(canTransition('closed', 'awaiting_agent')).toBe(false);
+    expect(() => assertTransition('closed', 'bot')).toThrowError(expect.objectContaining({ code: 'INVALID_TRANSITION' }));
+  });
+});
+
+describe('conversation tokens', () => {
+  const tokens = createConversationTokens('x'.repeat(32));
+  it('verifies its own tokens and nothing else', () => {
+    const token = tokens.issue('conv_abcdefghij');
+    expect(tokens.verify(token)).toBe('conv_abcdefghij');
+    expect(tokens.verify(token.replace('conv_abcdefghij', 'conv_abcdefghik'))).toBeNull();
+    expect(tokens.verify(token.slice(0, -2))).toBeNull();
+    expect(createConversationTokens('y'.repeat(32)).verify(token)).toBeNull();
+    expect(tokens.verify('v1.conv_abcdefghij')).toBeNull();
+    expect(tokens.verify('')).toBeNull();
+  });
+});
+
+describe('chat service', () => {
+  async function service() {
+    const store = createMemoryStore();
+    const chat = createChatService({ store, bot: await shippedBot(), tokens: createConversationTokens('s'.repeat(32)) });
+    return { store, chat };
+  }
+
+  it('records every transition as an event with the conversation', async () => {
+    const { store, chat } = await service();
+    const { conversation } = await chat.start('en');
+    const message = { conversationId: conversation.id, clientId: 'c1', text: 'I want to talk to a human' };
+    await chat.acceptListenerMessage(message);
+    await chat.botReply(message);
+    const stored = await store.getConversation(conversation.id);
+    expect(stored?.state).toBe('awaiting_agent');
+    const states = (await store.readEvents(conversation.id, 0)).filter((e) => e.type === 'conversation.state');
+    expect(states.map((e) => e.type === 'conversation.state' && [e.from, e.to, e.reason])).toEqual([
+      [null, 'bot', 'started'],
+      ['bot', 'awaiting_agent', 'handoff:requested'],
+    ]);
+  });
+
+  it('stores listener messages while awaiting an agent but the bot stays quiet', async () => {
+    const { store, chat } = await service();
+    const { conversation } = await chat.start('en');
+    const first = { conversationId: conversation.id, clientId: 'c1', text: 'get me a person please' };
+    await chat.acceptListenerMessage(first);
+    await chat.botReply(first);
+    const before = (await store.getConversation(conversation.id))!.lastSeq;
+    const second = { conversationId: conversation.id, clientId: 'c2', text: 'hello? anyone?' };
+    const ack = await chat.acceptListenerMessage(second);
+    await chat.botReply(second);
+    expect(ack.seq).toBe(before + 1);
+    expect((await store.getConversation(conversation.id))!.lastSeq).toBe(before + 1);
+  });
+
+  it('closes on goodbye and refuses later messages with CONVERSATION_CLOSED', async () => {
+    const { chat, store } = await service();
+    const { conversation } = await chat.start('en');
+    const bye = { conversationId: conversation.id, clientId: 'b1', text: 'bye' };
+    await chat.acceptListenerMessage(bye);
+    await chat.botReply(bye);
+    expect((await store.getConversation(conversation.id))?.state).toBe('closed');
+    await expect(chat.acceptListenerMessage({ conversationId: conversation.id, clientId: 'b2', text: 'wait' })).rejects.toMatchObject({ code: 'CONVERSATION_CLOSED' });
+  });
+
+  it('refuses whitespace-only text and unknown or forged tokens', async () => {
+    const { chat } = await service();
+    const { conversation, token } = await chat.start('es');
+    await expect(chat.acceptListenerMessage({ conversationId: conversation.id, clientId: 'w', text: '   ' })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await expect(chat.resume(token + 'x')).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    await expect(chat.resume(token)).resolves.toMatchObject({ id: conversation.id, language: 'es' });
+  });
+});
