@@ -1,0 +1,189 @@
+import type { Language } from '../language.js';
+import { analyse } from './text.js';
+
+/** What the feature extractor does; stored in the model file so loading reproduces it exactly. */
+export interface FeatureConfig {
+  /** Word n-gram orders over stems, e.g. [1, 2]. */
+  wordNgrams: number[];
+  /** Smallest and largest character n-gram inside word boundaries (each chunk padded with spaces). */
+  charMin: number;
+  charMax: number;
+  /** Relative weight of the word block and of the character block (each block is L2-normalised first). */
+  wordWeight: number;
+  charWeight: number;
+  /** Features seen in fewer training phrases are dropped. */
+  minDf: number;
+  /**
+   * Unknown n-grams still count in the L2 norm (with the largest idf), so a message made mostly of
+   * never-seen text gets a short vector, small margins and a low confidence.
+   */
+  unknownInNorm: boolean;
+}
+
+export const DEFAULT_FEATURES: FeatureConfig = {
+  wordNgrams: [1, 2],
+  charMin: 2,
+  charMax: 5,
+  wordWeight: 1,
+  charWeight: 1,
+  minDf: 1,
+  unknownInNorm: true,
+};
+
+/** A sparse vector: parallel arrays of feature index and value. */
+export interface SparseVector {
+  indices: Int32Array;
+  values: Float32Array;
+}
+
+interface RawFeatures {
+  word: string[];
+  char: string[];
+}
+
+function rawFeatures(text: string, language: Language, config: FeatureConfig): RawFeatures {
+  const { stems, chunks } = analyse(text, language);
+  const word: string[] = [];
+  for (const n of config.wordNgrams) {
+    for (let i = 0; i + n <= stems.length; i++) {
+      word.push(`${n}|${stems.slice(i, i + n).join(' ')}`);
+    }
+  }
+  const char: string[] = [];
+  for (const chunk of chunks) {
+    const padded = ` ${chunk} `;
+    for (let n = config.charMin; n <= config.charMax; n++) {
+      if (padded.length < n) break;
+      for (let i = 0; i + n <= padded.length; i++) char.push(padded.slice(i, i + n));
+      if (padded.length === n) break;
+    }
+  }
+  return { word, char };
+}
+
+/** Counts repeated strings: returns [unique strings, counts]. */
+function countTerms(terms: string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const term of terms) counts.set(term, (counts.get(term) ?? 0) + 1);
+  return counts;
+}
+
+/** The learnt vocabulary and idf of both blocks. */
+export interface FeatureSpaceData {
+  config: FeatureConfig;
+  /** Word-block vocabulary then character-block vocabulary; index = position. */
+  vocabulary: string[];
+  /** Number of word-block features (they come first). */
+  wordCount: number;
+  idf: Float32Array;
+  maxIdfWord: number;
+  maxIdfChar: number;
+}
+
+export class FeatureSpace {
+  private readonly wordIndex = new Map<string, number>();
+  private readonly charIndex = new Map<string, number>();
+
+  constructor(readonly data: FeatureSpaceData) {
+    const { vocabulary, wordCount } = data;
+    for (let i = 0; i < vocabulary.length; i++) {
+      const term = vocabulary[i] as string;
+      if (i < wordCount) this.wordIndex.set(term, i);
+      else this.charIndex.set(term, i);
+    }
+  }
+
+  get dimension(): number {
+    return this.data.vocabulary.length;
+  }
+
+  /** Learns vocabulary and idf from training phrases, in their order (deterministic). */
+  static fit(phrases: readonly { text: string; language: Language }[], config: FeatureConfig): FeatureSpace {
+    const wordDf = new Map<string, number>();
+    const charDf = new Map<string, number>();
+    for (const phrase of phrases) {
+      const raw = rawFeatures(phrase.text, phrase.language, config);
+      for (const term of new Set(raw.word)) wordDf.set(term, (wordDf.get(term) ?? 0) + 1);
+      for (const term of new Set(raw.char)) charDf.set(term, (charDf.get(term) ?? 0) + 1);
+    }
+    const n = phrases.length;
+    const idfOf = (df: number) => Math.log((1 + n) / (1 + df)) + 1;
+    const vocabulary: string[] = [];
+    const idf: number[] = [];
+    for (const [term, df] of wordDf) {
+      if (df < config.minDf) continue;
+      vocabulary.push(term);
+      idf.push(idfOf(df));
+    }
+    const wordCount = vocabulary.length;
+    for (const [term, df] of charDf) {
+      if (df < config.minDf) continue;
+      vocabulary.push(term);
+      idf.push(idfOf(df));
+    }
+    return new FeatureSpace({
+      config,
+      vocabulary,
+      wordCount,
+      idf: Float32Array.from(idf),
+      maxIdfWord: idfOf(0),
+      maxIdfChar: idfOf(0),
+    });
+  }
+
+  /** TF-IDF (sublinear tf), each block L2-normalised and weighted; unknown n-grams are skipped. */
+  vectorize(text: string, language: Language): SparseVector {
+    const { config, idf } = this.data;
+    const raw = rawFeatures(text, language, config);
+    const indices: number[] = [];
+    const values: number[] = [];
+    const block = (terms: string[], index: Map<string, number>, weight: number, unknownIdf: number) => {
+      const start = indices.length;
+      let norm = 0;
+      for (const [term, count] of countTerms(terms)) {
+        const tf = 1 + Math.log(count);
+        const i = index.get(term);
+        if (i === undefined) {
+          if (config.unknownInNorm) norm += (tf * unknownIdf) ** 2;
+          continue;
+        }
+        const value = tf * (idf[i] as number);
+        norm += value * value;
+        indices.push(i);
+        values.push(value);
+      }
+      if (norm > 0) {
+        const scale = weight / Math.sqrt(norm);
+        for (let k = start; k < values.length; k++) values[k] = (values[k] as number) * scale;
+      }
+    };
+    block(raw.word, this.wordIndex, config.wordWeight, this.data.maxIdfWord);
+    block(raw.char, this.charIndex, config.charWeight, this.data.maxIdfChar);
+    return { indices: Int32Array.from(indices), values: Float32Array.from(values) };
+  }
+}
+
+/** Rows of sparse vectors in compressed sparse row form. */
+export interface SparseMatrix {
+  rows: number;
+  columns: number;
+  rowStart: Int32Array;
+  indices: Int32Array;
+  values: Float32Array;
+}
+
+export function toSparseMatrix(vectors: readonly SparseVector[], columns: number): SparseMatrix {
+  let nnz = 0;
+  for (const vector of vectors) nnz += vector.indices.length;
+  const rowStart = new Int32Array(vectors.length + 1);
+  const indices = new Int32Array(nnz);
+  const values = new Float32Array(nnz);
+  let at = 0;
+  vectors.forEach((vector, row) => {
+    indices.set(vector.indices, at);
+    values.set(vector.values, at);
+    at += vector.indices.length;
+    rowStart[row + 1] = at;
+  });
+  return { rows: vectors.length, columns, rowStart, indices, values };
+}

@@ -1,0 +1,93 @@
+import natural from 'natural';
+import { describe, expect, it, vi } from 'vitest';
+import { analyse, intentsHash, loadModel, trainModel } from '../../bot/engine/index.js';
+import { syntheticPhrases } from './fixtures.js';
+
+describe('engine training and classification', () => {
+  const phrases = syntheticPhrases();
+  const model = trainModel(phrases, { seed: 7 });
+
+  it('is deterministic: same seed and data give identical model bytes and scores', () => {
+    const again = trainModel(phrases, { seed: 7 });
+    expect(again.serialize().equals(model.serialize())).toBe(true);
+    for (const text of ['refund please', 'hola', 'my password is wrong']) {
+      expect(again.classifier.classify(text, 'en')).toEqual(model.classifier.classify(text, 'en'));
+    }
+    const reloaded = loadModel(model.serialize());
+    expect(reloaded.classify('refund please', 'en')).toEqual(model.classifier.classify('refund please', 'en'));
+    expect(reloaded.version).toBe(model.classifier.version);
+  });
+
+  it('ranks the right intent first with confidences in [0, 1], best first', () => {
+    const scored = model.classifier.classify('I would like a refund for my payment', 'en');
+    expect(scored[0]?.intent).toBe('billing.refund_request');
+    for (const s of scored) expect(s.confidence).toBeGreaterThanOrEqual(0);
+    const sum = scored.reduce((total, s) => total + s.confidence, 0);
+    expect(sum).toBeLessThanOrEqual(1 + 1e-9);
+    for (let i = 1; i < scored.length; i++) expect(scored[i - 1]!.confidence).toBeGreaterThanOrEqual(scored[i]!.confidence);
+    expect(model.classifier.classify('quiero cancelar la suscripción', 'es')[0]?.intent).toBe('billing.cancel_subscription');
+  });
+
+  it('gives an empty list for empty input and rejects gibberish', () => {
+    expect(model.classifier.classify('', 'en')).toEqual([]);
+    expect(model.classifier.classify('   \n\t ', 'es')).toEqual([]);
+    const { minConfidence } = model.classifier.thresholds;
+    for (const gibberish of ['qzxv wkrj pplt', 'zzzzzzzz', '@@@ ### %%%', 'xkcd blorf quux']) {
+      const top = model.classifier.classify(gibberish, 'en')[0];
+      expect(top === undefined || top.confidence < minConfidence, gibberish).toBe(true);
+    }
+    // in-scope messages are answered
+    expect(model.classifier.classify('reset my password please', 'en')[0]!.confidence).toBeGreaterThanOrEqual(minConfidence);
+  });
+
+  it('stems Spanish text with the Spanish Porter stemmer and English text with the English one', () => {
+    const es = vi.spyOn(natural.PorterStemmerEs, 'stem');
+    const en = vi.spyOn(natural.PorterStemmer, 'stem');
+    try {
+      const spanish = analyse('cancelaríamos suscripciones', 'es');
+      expect(spanish.stems).toEqual([natural.PorterStemmerEs.stem('cancelaríamos'), natural.PorterStemmerEs.stem('suscripciones')]);
+      expect(es).toHaveBeenCalledWith('cancelaríamos');
+      expect(en).not.toHaveBeenCalledWith('cancelaríamos');
+      // an unseen inflection still reaches the Spanish intent through its stem
+      model.classifier.classify('reembolsaríais', 'es');
+      expect(es).toHaveBeenCalledWith('reembolsaríais');
+      expect(en).not.toHaveBeenCalledWith('reembolsaríais');
+      analyse('cancellations', 'en');
+      expect(en).toHaveBeenCalledWith('cancellations');
+      expect(es).not.toHaveBeenCalledWith('cancellations');
+    } finally {
+      es.mockRestore();
+      en.mockRestore();
+    }
+    expect(analyse('devolvieron', 'es').stems[0]).toBe(natural.PorterStemmerEs.stem('devolvieron'));
+    expect(analyse('devolvieron', 'es').stems[0]).not.toBe(analyse('devolvieron', 'en').stems[0]);
+  });
+
+  it('records intents hash, languages, seed, validation metrics and thresholds', () => {
+    expect(model.header.intentsHash).toBe(intentsHash(phrases));
+    expect(intentsHash([...phrases].reverse())).toBe(intentsHash(phrases));
+    expect(intentsHash(phrases.slice(1))).not.toBe(intentsHash(phrases));
+    expect(model.header.languages).toEqual(['en', 'es']);
+    expect(model.header.seed).toBe(7);
+    expect(model.header.validation.method).toBe('cross-validation');
+    expect(model.classifier.thresholds.minConfidence).toBeGreaterThan(0);
+    expect(model.classifier.thresholds.minConfidence).toBeLessThanOrEqual(1);
+    expect(model.classifier.version).toMatch(/^tfidf-ovr-svm@1:[0-9a-f]{12}:[0-9a-f]{12}$/);
+  });
+
+  it('uses given validation data (with oos) instead of cross-validation', () => {
+    const validation = [
+      { text: 'refund my money', intent: 'billing.refund_request', language: 'en' as const },
+      { text: 'what is the weather tomorrow', intent: 'oos', language: 'en' as const },
+      { text: 'cancel premium now', intent: 'billing.cancel_subscription', language: 'en' as const },
+    ];
+    const withVal = trainModel(phrases, { seed: 7, validation });
+    expect(withVal.header.validation.method).toBe('given');
+    expect(withVal.header.validation.oosCount).toBe(1);
+  });
+
+  it('refuses training data without a usable phrase', () => {
+    expect(() => trainModel([], { seed: 1 })).toThrowError(/TRAINING_DATA_INVALID/);
+    expect(() => trainModel([{ text: 'x', intent: 'a', language: 'fr' as never }])).toThrowError(/language/);
+  });
+});
