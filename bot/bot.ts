@@ -183,7 +183,9 @@ export function createBot({ intents, classifier, brand }: BotOptions): Bot {
   }
 
   return {
-    modelVersion: classifier.version,
+    get modelVersion() {
+      return classifier.version;
+    },
     welcome(language) {
       return reply(say(language, 'welcome'));
     },

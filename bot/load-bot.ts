@@ -1,11 +1,31 @@
 import { createBot, type Bot } from './bot.js';
+import { intentsHash, loadModelFile } from './engine/index.js';
+import type { IntentDefinition } from './intent-schema.js';
 import { loadIntents } from './load-intents.js';
+import { createSwappableClassifier } from './swappable-classifier.js';
 import { trainClassifier } from './train-classifier.js';
 import { phrasesFromIntents } from './training-data.js';
 
-/** Loads and validates the intent files, trains the classifier and builds the bot. */
-export async function loadBot(options: { intentsDir: string; brand: string }): Promise<Bot> {
+export interface LoadedBot {
+  bot: Bot;
+  intents: IntentDefinition[];
+  /** Loads the model file again and swaps it in without a restart; returns the new model version. */
+  reloadModel(): Promise<string>;
+}
+
+/** Loads and validates the intent files, loads (or trains) the classifier, and builds the bot. */
+export async function loadBot(options: { intentsDir: string; brand: string; modelFile?: string; log?: (message: string) => void }): Promise<LoadedBot> {
   const intents = await loadIntents(options.intentsDir);
-  const classifier = await trainClassifier(phrasesFromIntents(intents, options.brand));
-  return createBot({ intents, classifier, brand: options.brand });
+  const phrases = phrasesFromIntents(intents, options.brand);
+  const classifier = createSwappableClassifier(await trainClassifier(phrases, options));
+  const bot = createBot({ intents, classifier, brand: options.brand });
+  return {
+    bot,
+    intents,
+    async reloadModel() {
+      if (!options.modelFile) throw new Error('no model file is configured');
+      classifier.swap(await loadModelFile(options.modelFile, { expectedIntentsHash: intentsHash(phrases) }));
+      return classifier.version;
+    },
+  };
 }

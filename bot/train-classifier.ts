@@ -1,7 +1,47 @@
-import { createBayesClassifier } from './bayes-classifier.js';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { IntentClassifier, LabelledPhrase } from './classifier.js';
+import { EngineError, intentsHash, loadModel, loadModelFile, trainInWorker, trainModel } from './engine/index.js';
 
-/** Trains the classifier the bot ships with, from labelled phrases (one place to change the engine). */
-export async function trainClassifier(phrases: readonly LabelledPhrase[]): Promise<IntentClassifier> {
-  return createBayesClassifier(phrases);
+export const SHIPPED_MODEL_SEED = 1;
+
+export interface ShippedModelOptions {
+  /** Where the model file lives; a missing, stale or broken file is rebuilt there. */
+  modelFile?: string;
+  log?: (message: string) => void;
+}
+
+/**
+ * Trains the shipped engine off the event loop (a worker thread). Running from TypeScript
+ * sources (the tests) there is no compiled worker, so training runs in-process there.
+ */
+export async function trainShippedModel(phrases: readonly LabelledPhrase[]): Promise<Buffer> {
+  try {
+    return await trainInWorker(phrases, { seed: SHIPPED_MODEL_SEED });
+  } catch (error) {
+    if (error instanceof EngineError && error.code === 'WORKER_UNAVAILABLE') return trainModel(phrases, { seed: SHIPPED_MODEL_SEED }).serialize();
+    throw error;
+  }
+}
+
+/**
+ * The classifier the bot ships with: the model file when it matches these phrases (its intents
+ * hash), otherwise a fresh training, written back to the model file for the next start.
+ */
+export async function trainClassifier(phrases: readonly LabelledPhrase[], options: ShippedModelOptions = {}): Promise<IntentClassifier> {
+  const expectedIntentsHash = intentsHash(phrases);
+  if (options.modelFile) {
+    try {
+      return await loadModelFile(options.modelFile, { expectedIntentsHash });
+    } catch (error) {
+      if (!(error instanceof EngineError)) throw error;
+      options.log?.(`model file not used (${error.message}); training a new one`);
+    }
+  }
+  const bytes = await trainShippedModel(phrases);
+  if (options.modelFile) {
+    await mkdir(path.dirname(options.modelFile), { recursive: true });
+    await writeFile(options.modelFile, bytes);
+  }
+  return loadModel(bytes, { expectedIntentsHash });
 }

@@ -23,6 +23,8 @@ export const configSchema = z
     CONVERSATION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     BRAND_NAME: z.string().min(1).max(60).default('Melodrift'),
     INTENTS_DIR: z.string().min(1).default('intents'),
+    /** The trained model; rebuilt at start when missing or when the intents changed. */
+    MODEL_FILE: z.string().min(1).default('dist/model/shipped.model'),
     /** Listener messages per second per connection (token bucket refill rate). */
     WIDGET_MESSAGES_PER_SECOND: z.coerce.number().positive().max(1000).default(5),
     /** Bucket size: a burst of this many messages is accepted at once. */

@@ -24,9 +24,14 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  let bot;
+  let loaded;
   try {
-    bot = await loadBot({ intentsDir: path.resolve(projectRoot(), config.INTENTS_DIR), brand: config.BRAND_NAME });
+    loaded = await loadBot({
+      intentsDir: path.resolve(projectRoot(), config.INTENTS_DIR),
+      brand: config.BRAND_NAME,
+      modelFile: path.resolve(projectRoot(), config.MODEL_FILE),
+      log: (message) => console.warn(message),
+    });
   } catch (error) {
     if (error instanceof IntentFileError) {
       console.error(`Invalid intent file: ${error.message}`);
@@ -34,6 +39,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  const { bot } = loaded;
   const store = await openStore(config);
   const { app, startDraining } = await buildApp({ config, store, bot, widgetBundlePath: PATHS.widgetBundle(), publicDir: PATHS.publicDir() });
 
@@ -59,6 +65,13 @@ async function main(): Promise<void> {
   }
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+  // SIGHUP: load the model file again (after a retrain or a promotion) without a restart.
+  process.on('SIGHUP', () => {
+    loaded.reloadModel().then(
+      (version) => app.log.info({ model: version }, 'model reloaded'),
+      (error: unknown) => app.log.error({ err: error }, 'model reload failed; the previous model stays in use'),
+    );
+  });
 
   await app.listen({ port: config.PORT, host: config.HOST });
   const storeKind = config.REDIS_URL ? 'redis' : 'embedded memory store';

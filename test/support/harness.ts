@@ -23,7 +23,7 @@ export function shippedIntents(): Promise<IntentDefinition[]> {
 let sharedBot: Promise<Bot> | undefined;
 /** The shipped bot, trained once per test file. */
 export function shippedBot(): Promise<Bot> {
-  sharedBot ??= loadBot({ intentsDir: 'intents', brand: 'Melodrift' });
+  sharedBot ??= loadBot({ intentsDir: 'intents', brand: 'Melodrift' }).then((loaded) => loaded.bot);
   return sharedBot;
 }
 
