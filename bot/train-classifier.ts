@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { IntentClassifier, LabelledPhrase } from './classifier.js';
 import { EngineError, intentsHash, loadModel, loadModelFile, trainInWorker, trainModel } from './engine/index.js';
@@ -41,7 +41,10 @@ export async function trainClassifier(phrases: readonly LabelledPhrase[], option
   const bytes = await trainShippedModel(phrases);
   if (options.modelFile) {
     await mkdir(path.dirname(options.modelFile), { recursive: true });
-    await writeFile(options.modelFile, bytes);
+    // Written aside and renamed, so another process never reads half a file.
+    const partial = `${options.modelFile}.${process.pid}.tmp`;
+    await writeFile(partial, bytes);
+    await rename(partial, options.modelFile);
   }
   return loadModel(bytes, { expectedIntentsHash });
 }

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import type { TestProject } from 'vitest/node';
 import { buildWidget } from '../../scripts/build-widget.js';
 import { startPrivateRedis, type PrivateRedis } from './redis-server.js';
@@ -10,11 +11,14 @@ declare module 'vitest' {
 
 let redis: PrivateRedis | undefined;
 
-/** One private redis-server for the whole run (tests use unique key prefixes), and a fresh widget bundle. */
+/** One private redis-server for the whole run (tests use unique key prefixes), a fresh widget bundle and dist/. */
 export async function setup(project: TestProject): Promise<void> {
   redis = await startPrivateRedis();
   project.provide('redisUrl', redis.url);
   await buildWidget();
+  // Process-level tests (signals, start-up errors, several nodes) run the compiled server.
+  const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { encoding: 'utf8' });
+  if (tsc.status !== 0) throw new Error(`tsc -p tsconfig.build.json failed:\n${tsc.stdout}${tsc.stderr}`);
 }
 
 export async function teardown(): Promise<void> {
