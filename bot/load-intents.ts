@@ -37,9 +37,12 @@ export function parseIntentFile(file: string, text: string): IntentDefinition {
   return parsed.data;
 }
 
-/** Loads every `*.json` intent file of a folder, sorted by id so training is deterministic. */
+/** Intent files are named `<area>.<name>.json`; other files in the folder (the catalogue id list) are not intents. */
+export const INTENT_FILE_NAME = /^[a-z]+\.[a-z_]+\.json$/;
+
+/** Loads every intent file of a folder, sorted by id so training is deterministic. */
 export async function loadIntents(dir: string): Promise<IntentDefinition[]> {
-  const names = (await readdir(dir)).filter((name) => name.endsWith('.json')).sort();
+  const names = (await readdir(dir)).filter((name) => INTENT_FILE_NAME.test(name)).sort();
   const intents: IntentDefinition[] = [];
   for (const name of names) {
     const file = path.join(dir, name);
