@@ -123,12 +123,53 @@ async function main(): Promise<void> {
     modelBytes: engineOos.serialize().length,
   });
 
+  // Same protocol without the nearest-neighbour bonus (the version 1 engine), for comparison.
+  const engineOosPlain = trainModel(protocol.train, { seed: ENGINE_SEED, validation: protocol.val, neighbourWeights: [0] });
+  rows.push({
+    model: 'engine without neighbour bonus',
+    protocol: 'oos',
+    ...evaluateClassifier(engineOosPlain.classifier, protocol.test),
+    threshold: engineOosPlain.classifier.thresholds.minConfidence,
+    trainMs: engineOosPlain.metrics.trainMs,
+    modelBytes: engineOosPlain.serialize().length,
+  });
+
+  // Trade-off curve: thresholds set on validation for a range of OOS recalls, then applied to test.
+  const topOf = (classifier: IntentClassifier, phrases: readonly LabelledPhrase[]) =>
+    phrases.map((p) => {
+      const top = classifier.classify(p.text, p.language)[0];
+      return { gold: p.intent, intent: top?.intent ?? null, confidence: top?.confidence ?? 0 };
+    });
+  const valTop = topOf(engineOos.classifier, protocol.val);
+  const testTop = topOf(engineOos.classifier, protocol.test);
+  const at = (scored: ReturnType<typeof topOf>, threshold: number) => {
+    const inScope = scored.filter((s) => s.gold !== OOS);
+    const oos = scored.filter((s) => s.gold === OOS);
+    const answered = (s: (typeof scored)[number]) => s.intent !== null && s.confidence >= threshold;
+    return {
+      inScopeAccuracy: inScope.filter((s) => answered(s) && s.intent === s.gold).length / inScope.length,
+      oosRecall: oos.filter((s) => !answered(s)).length / oos.length,
+      wrongAnswerRate: scored.filter((s) => answered(s) && s.intent !== s.gold).length / scored.length,
+    };
+  };
+  const valOos = valTop.filter((s) => s.gold === OOS).map((s) => s.confidence).sort((a, b) => a - b);
+  const curve = [0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95].map((target) => {
+    const k = Math.min(valOos.length - 1, Math.ceil(target * valOos.length) - 1);
+    const threshold = Math.min(1, (valOos[k] as number) + 1e-9);
+    return { target, threshold, val: at(valTop, threshold), test: at(testTop, threshold) };
+  });
+  const chosen = engineOos.classifier.thresholds.minConfidence;
+  curve.push({ target: NaN, threshold: chosen, val: at(valTop, chosen), test: at(testTop, chosen) });
+  curve.sort((a, b) => a.threshold - b.threshold);
+
   const summary = {
     dataset: 'banking77',
     train: train.length,
     test: test.length,
     oosProtocol: { seed: PROTOCOL_SEED, heldOutIntents: protocol.heldOut, train: protocol.train.length, val: protocol.val.length, testOos: protocol.test.filter((p) => p.intent === OOS).length },
     rows: rows.map((r) => ({ ...r, trainMs: Math.round(r.trainMs), classifyP50Us: Number(r.classifyP50Us.toFixed(1)), classifyP99Us: Number(r.classifyP99Us.toFixed(1)) })),
+    neighbours: { closedSet: engineClosed.header.neighbours, oos: engineOos.header.neighbours },
+    curve,
   };
   process.stdout.write(`${JSON.stringify(summary)}\n`);
 
@@ -140,6 +181,16 @@ async function main(): Promise<void> {
         `| ${r.model} | ${r.protocol} | ${fmt(r.accuracy)} | ${fmt(r.macroF1)} | ${fmt(r.inScopeAccuracy)} | ${fmt(r.coverage)} | ${fmt(r.oosRecall)} | ${fmt(r.oosPrecision)} | ${fmt(r.wrongAnswerRate)} | ${fmt(r.threshold)} | ${Math.round(r.trainMs)} | ${r.classifyP50Us.toFixed(0)} | ${r.classifyP99Us.toFixed(0)} | ${r.modelBytes} |`,
     ),
   ].join('\n');
+  const tried = (settings: typeof engineOos.header.neighbours) =>
+    settings === null ? 'none chosen (weight 0)' : settings.tried.map((t) => `${t.weight}: ${t.objective.toFixed(4)}`).join(', ') + ` -> weight ${settings.weight}`;
+  const curveTable = [
+    '| rule (set on validation) | threshold | val in-scope acc. | val OOS recall | test in-scope acc. | test OOS recall | test wrong answers |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...curve.map(
+      (c) =>
+        `| ${Number.isNaN(c.target) ? '**balanced (the engine\'s choice)**' : `val OOS recall ≥ ${c.target}`} | ${c.threshold.toFixed(3)} | ${fmt(c.val.inScopeAccuracy)} | ${fmt(c.val.oosRecall)} | ${fmt(c.test.inScopeAccuracy)} | ${fmt(c.test.oosRecall)} | ${fmt(c.test.wrongAnswerRate)} |`,
+    ),
+  ].join('\n');
   const body = `BANKING77 (${train.length} train / ${test.length} test phrases, 77 intents), one process, this machine (2 shared cores).
 
 - **closed set**: train on the whole train file, test on the whole test file. The engine fits its temperature and threshold by cross-validation on the training file (2 of 5 folds, a tenth of the intents held out per fold); natural's Bayes (defaults) answers everything.
@@ -147,7 +198,13 @@ async function main(): Promise<void> {
 - accuracy and macro F1 are closed-set top-1 over in-scope messages; in-scope acc. = right intent and answered; wrong answers = answered with a wrong intent, over all messages.
 - Targets on the oos protocol: OOS recall ≥ 0.80 with in-scope accuracy ≥ 0.85 and wrong answers ≤ 0.05. Closed-set goal: accuracy ≥ 0.937 (scikit-learn TF-IDF + LinearSVC baseline 0.912).
 
-${table}`;
+${table}
+
+Nearest-neighbour bonus weight, validation objective per weight tried: closed set (cross-validation) ${tried(engineClosed.header.neighbours)}; oos ${tried(engineOos.header.neighbours)}.
+
+Trade-off on the oos protocol (engine; the threshold is set on validation for each target recall, then applied unchanged to test):
+
+${curveTable}`;
   await recordBenchmark('intents', 'npm run bench:intents', body);
 }
 

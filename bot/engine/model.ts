@@ -6,10 +6,13 @@ import { calibrateInto, type Calibration } from './calibration.js';
 import { EngineError } from './errors.js';
 import { FeatureSpace, type FeatureConfig } from './features.js';
 import { scoreInto, type LinearModel } from './linear-svm.js';
+import { NeighbourScorer, topCandidates, type NeighbourIndex } from './neighbours.js';
 import { normaliseText } from './text.js';
 
 export const ENGINE_NAME = 'tfidf-ovr-svm';
-export const FORMAT_VERSION = 1;
+/** Version 2 adds the nearest-neighbour section; version 1 files (no neighbours) still load. */
+export const FORMAT_VERSION = 2;
+const READABLE_VERSIONS: readonly number[] = [1, 2];
 /** First 8 bytes of every model file. */
 const MAGIC = Buffer.from('INTENTM\u0001', 'latin1');
 
@@ -34,8 +37,22 @@ const featureConfigSchema = z.object({
   unknownInNorm: z.boolean(),
 });
 
+const neighboursSchema = z.object({
+  /** Bonus weight: logit of a candidate intent = margin + weight * best similarity to its phrases. */
+  weight: z.number().nonnegative(),
+  /** How many of the best-margin intents get the bonus. */
+  candidates: z.number().int().positive(),
+  /** Length of a fully known word block (the similarity is divided by it). */
+  normaliser: z.number().positive(),
+  rows: z.number().int().nonnegative(),
+  nnz: z.number().int().nonnegative(),
+  /** Validation objective for every weight tried (the chosen one maximises it). */
+  tried: z.array(z.object({ weight: z.number(), objective: z.number() })),
+});
+export type NeighbourSettings = z.infer<typeof neighboursSchema>;
+
 const headerSchema = z.object({
-  formatVersion: z.literal(FORMAT_VERSION),
+  formatVersion: z.union([z.literal(1), z.literal(2)]),
   engine: z.literal(ENGINE_NAME),
   intentsHash: z.string().regex(/^sha256:[0-9a-f]{64}$/),
   languages: z.array(languageSchema),
@@ -52,6 +69,8 @@ const headerSchema = z.object({
   noneLogit: z.number().nullable(),
   thresholds: z.object({ minConfidence: z.number().min(0).max(1), minMargin: z.number().min(0).max(1), method: z.string() }),
   validation: validationMetricsSchema,
+  /** Absent in version 1 files. */
+  neighbours: neighboursSchema.nullable().default(null),
 });
 export type ModelHeader = z.infer<typeof headerSchema>;
 
@@ -63,6 +82,14 @@ export interface ModelParts {
   header: ModelDescription;
   space: FeatureSpace;
   linear: LinearModel;
+  /** Training vectors by class, for the nearest-neighbour bonus (null: no bonus). */
+  neighbours: NeighbourIndex | null;
+}
+
+function alignedInts(bytes: Buffer, offset: number, count: number): Int32Array {
+  const copy = new Int32Array(count);
+  new Uint8Array(copy.buffer).set(bytes.subarray(offset, offset + count * 4));
+  return copy;
 }
 
 function alignedFloats(bytes: Buffer, offset: number, count: number): Float32Array {
@@ -77,10 +104,13 @@ const pad4 = (n: number) => (4 - (n % 4)) % 4;
  * Binary layout (little-endian floats):
  *   8 bytes magic | u32 header length | header JSON (UTF-8) | vocabulary (terms joined by "\n", UTF-8)
  *   | zero padding to 4 bytes | idf f32[dimension] | weights f32[dimension * classes] (feature-major)
- *   | bias f32[classes] | SHA-256 of every preceding byte (32 bytes).
+ *   | bias f32[classes]
+ *   | (version 2, when header.neighbours is set) class row starts i32[classes + 1] | row starts i32[rows + 1]
+ *     | indices i32[nnz] | values f32[nnz]
+ *   | SHA-256 of every preceding byte (32 bytes).
  */
 export function serializeModel(parts: ModelParts): Buffer {
-  const { space, linear } = parts;
+  const { space, linear, neighbours } = parts;
   const vocabulary = Buffer.from(space.data.vocabulary.join('\n'), 'utf8');
   const header: ModelHeader = {
     formatVersion: FORMAT_VERSION,
@@ -94,7 +124,8 @@ export function serializeModel(parts: ModelParts): Buffer {
   const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
   const length = Buffer.alloc(4);
   length.writeUInt32LE(headerBytes.length);
-  const floats = (array: Float32Array) => Buffer.from(array.buffer, array.byteOffset, array.byteLength);
+  const floats = (array: Float32Array | Int32Array) => Buffer.from(array.buffer, array.byteOffset, array.byteLength);
+  const neighbourSection = neighbours === null || header.neighbours === null ? [] : [floats(neighbours.classStart), floats(neighbours.rowStart), floats(neighbours.indices), floats(neighbours.values)];
   const prefixLength = MAGIC.length + 4 + headerBytes.length + vocabulary.length;
   const body = Buffer.concat([
     MAGIC,
@@ -105,6 +136,7 @@ export function serializeModel(parts: ModelParts): Buffer {
     floats(space.data.idf),
     floats(linear.weights),
     floats(linear.bias),
+    ...neighbourSection,
   ]);
   return Buffer.concat([body, createHash('sha256').update(body).digest()]);
 }
@@ -130,7 +162,7 @@ export function deserializeModel(bytes: Buffer | Uint8Array, options: LoadOption
     throw new EngineError('MODEL_CORRUPT', 'model header is not valid JSON');
   }
   const version = (raw as { formatVersion?: unknown } | null)?.formatVersion;
-  if (version !== FORMAT_VERSION) {
+  if (typeof version !== 'number' || !READABLE_VERSIONS.includes(version)) {
     throw new EngineError('MODEL_FORMAT', `model format version ${JSON.stringify(version)} is not supported (this build reads version ${FORMAT_VERSION}); retrain the model`);
   }
   const engine = (raw as { engine?: unknown }).engine;
@@ -150,7 +182,9 @@ export function deserializeModel(bytes: Buffer | Uint8Array, options: LoadOption
   const vocabularyText = buffer.subarray(at, at + header.vocabularyBytes).toString('utf8');
   at += header.vocabularyBytes;
   at += pad4(at);
-  const expectedEnd = at + 4 * (D + D * K + K);
+  const nb = header.formatVersion >= 2 ? header.neighbours : null;
+  const neighbourWords = nb === null ? 0 : K + 1 + nb.rows + 1 + 2 * nb.nnz;
+  const expectedEnd = at + 4 * (D + D * K + K + neighbourWords);
   if (expectedEnd !== body.length) throw new EngineError('MODEL_CORRUPT', `model payload has ${body.length - at} bytes, expected ${expectedEnd - at}`);
   const vocabulary = D === 0 ? [] : vocabularyText.split('\n');
   if (vocabulary.length !== D) throw new EngineError('MODEL_CORRUPT', `vocabulary has ${vocabulary.length} terms, header says ${D}`);
@@ -159,6 +193,21 @@ export function deserializeModel(bytes: Buffer | Uint8Array, options: LoadOption
   const weights = alignedFloats(buffer, at, D * K);
   at += 4 * D * K;
   const bias = alignedFloats(buffer, at, K);
+  at += 4 * K;
+  let neighbours: NeighbourIndex | null = null;
+  if (nb !== null) {
+    const classStart = alignedInts(buffer, at, K + 1);
+    at += 4 * (K + 1);
+    const rowStart = alignedInts(buffer, at, nb.rows + 1);
+    at += 4 * (nb.rows + 1);
+    const indices = alignedInts(buffer, at, nb.nnz);
+    at += 4 * nb.nnz;
+    const values = alignedFloats(buffer, at, nb.nnz);
+    if (classStart[K] !== nb.rows || rowStart[nb.rows] !== nb.nnz || indices.some((i) => i < 0 || i >= D)) {
+      throw new EngineError('MODEL_CORRUPT', 'neighbour section is inconsistent with the header');
+    }
+    neighbours = { classes: K, classStart, rowStart, indices, values };
+  }
   const space = new FeatureSpace({
     config: header.features as FeatureConfig,
     vocabulary,
@@ -167,7 +216,7 @@ export function deserializeModel(bytes: Buffer | Uint8Array, options: LoadOption
     maxIdfWord: header.maxIdf,
     maxIdfChar: header.maxIdf,
   });
-  return { header, space, linear: { classes: K, dimension: D, weights, bias } };
+  return { header: { ...header, neighbours: nb }, space, linear: { classes: K, dimension: D, weights, bias }, neighbours };
 }
 
 /** The in-process classifier over a trained or loaded model. */
@@ -177,8 +226,12 @@ export class EngineClassifier implements IntentClassifier {
   private readonly margins: Float64Array;
   private readonly probabilities: Float64Array;
 
+  private readonly logits: Float64Array;
   private readonly classes: readonly string[];
   private readonly calibration: Calibration;
+  private readonly scorer: NeighbourScorer | null;
+  private readonly candidates: Int32Array;
+  private readonly neighbourWeight: number;
 
   constructor(
     private readonly space: FeatureSpace,
@@ -186,14 +239,44 @@ export class EngineClassifier implements IntentClassifier {
     /** Training facts: intents hash, classes, seed, validation metrics, thresholds. */
     readonly info: ModelDescription,
     modelDigest: string,
+    neighbours: NeighbourIndex | null = null,
+    /** Layout version of the file the model came from (loaded version 1 files report 1). */
+    fileFormatVersion: number = FORMAT_VERSION,
   ) {
     this.classes = info.classes;
     this.calibration = { scale: info.softmaxScale, noneLogit: info.noneLogit };
     this.thresholds = { minConfidence: info.thresholds.minConfidence, minMargin: info.thresholds.minMargin };
     const hash = info.intentsHash.slice('sha256:'.length, 'sha256:'.length + 12);
-    this.version = `${ENGINE_NAME}@${FORMAT_VERSION}:${hash}:${modelDigest.slice(0, 12)}`;
+    const settings = info.neighbours ?? null;
+    this.version = `${ENGINE_NAME}@${fileFormatVersion}:${hash}:${modelDigest.slice(0, 12)}`;
     this.margins = new Float64Array(info.classes.length);
+    this.logits = new Float64Array(info.classes.length);
     this.probabilities = new Float64Array(info.classes.length);
+    this.neighbourWeight = settings !== null && neighbours !== null ? settings.weight : 0;
+    this.scorer = settings !== null && neighbours !== null && settings.weight > 0 ? new NeighbourScorer(neighbours, space.dimension, settings.normaliser) : null;
+    this.candidates = new Int32Array(Math.min(settings?.candidates ?? 1, info.classes.length));
+  }
+
+  /**
+   * Logits before calibration: SVM margins, plus (version 2 models) weight x best similarity to the
+   * training phrases of each of the few best-margin intents. Null when the text has no known feature.
+   */
+  logitsOf(text: string, language: Language): Float64Array | null {
+    const vector = this.space.vectorize(text, language);
+    if (vector.indices.length === 0) return null;
+    scoreInto(this.linear, vector.indices, vector.values, this.margins);
+    this.logits.set(this.margins);
+    const scorer = this.scorer;
+    if (scorer !== null) {
+      topCandidates(this.margins, this.candidates);
+      scorer.load(vector);
+      for (let c = 0; c < this.candidates.length; c++) {
+        const k = this.candidates[c] as number;
+        if (k >= 0) this.logits[k] = (this.logits[k] as number) + this.neighbourWeight * scorer.best(k);
+      }
+      scorer.clear(vector);
+    }
+    return this.logits;
   }
 
   /** Raw SVM margins (one per class, in class order), or null when the text has no known feature. */
@@ -207,7 +290,7 @@ export class EngineClassifier implements IntentClassifier {
   classify(text: string, language: Language): ScoredIntent[] {
     if (normaliseText(text).length === 0) return [];
     const K = this.classes.length;
-    const margins = this.margin(text, language);
+    const margins = this.logitsOf(text, language);
     if (margins === null) {
       // Nothing known in the text: no evidence for any intent.
       return this.classes.map((intent) => ({ intent, confidence: 1 / K }));

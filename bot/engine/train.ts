@@ -7,7 +7,8 @@ import { DEFAULT_FEATURES, FeatureSpace, toSparseMatrix, type FeatureConfig, typ
 import { intentsHash } from './intents-hash.js';
 import { DEFAULT_SVM, scoreInto, trainOneVsRestSvm, type LinearModel, type SvmOptions } from './linear-svm.js';
 import { OOS } from './metrics.js';
-import { EngineClassifier, serializeModel, type ModelDescription, type ValidationMetrics } from './model.js';
+import { EngineClassifier, serializeModel, type ModelDescription, type NeighbourSettings, type ValidationMetrics } from './model.js';
+import { buildNeighbourIndex, NEIGHBOUR_CANDIDATES, NeighbourScorer, topCandidates, type NeighbourIndex } from './neighbours.js';
 import { createRandom, shuffleInPlace } from './random.js';
 import { chooseMinConfidence, chooseMinMargin, type ScoredValidation } from './thresholds.js';
 
@@ -27,7 +28,15 @@ export interface TrainOptions {
   heldOutIntentFraction?: number;
   features?: Partial<FeatureConfig>;
   svm?: Partial<Omit<SvmOptions, 'seed'>>;
+  /**
+   * Nearest-neighbour bonus weights tried on the validation messages (the best balanced objective
+   * wins; ties go to the smaller weight). Default NEIGHBOUR_WEIGHTS; [0] turns the bonus off.
+   */
+  neighbourWeights?: readonly number[];
 }
+
+/** Weights of the nearest-neighbour bonus tried by default. */
+export const NEIGHBOUR_WEIGHTS: readonly number[] = [0, 0.5, 1, 1.5, 2, 3];
 
 export interface TrainingMetrics extends ValidationMetrics {
   /** Wall time of trainModel, in milliseconds (not stored in the model file: it would break determinism). */
@@ -60,24 +69,96 @@ interface Row {
 }
 
 /** Scores rows with a (sub-)model whose class k is `subClasses[k]` of the full list; gold outside it counts as oos. */
+interface ScoredRows {
+  margins: Float64Array[];
+  gold: number[];
+  /** Per row: the candidate intents for the neighbour bonus and their best similarity. */
+  candidates: Int32Array[];
+  similarity: Float64Array[];
+}
+
 function scoreRows(
   model: LinearModel,
   subClasses: readonly number[],
   rows: readonly Row[],
   forceOos: (row: Row) => boolean,
-): { margins: Float64Array[]; gold: number[] } {
+  scorer: NeighbourScorer,
+): ScoredRows {
   const position = new Map(subClasses.map((c, k) => [c, k]));
-  const margins: Float64Array[] = [];
-  const gold: number[] = [];
+  const scored: ScoredRows = { margins: [], gold: [], candidates: [], similarity: [] };
   for (const row of rows) {
     const out = new Float64Array(model.classes);
-    if (row.vector.indices.length === 0) out.fill(0);
-    else scoreInto(model, row.vector.indices, row.vector.values, out);
-    margins.push(out);
+    const top = new Int32Array(Math.min(NEIGHBOUR_CANDIDATES, model.classes)).fill(-1);
+    const similarity = new Float64Array(top.length);
+    if (row.vector.indices.length > 0) {
+      scoreInto(model, row.vector.indices, row.vector.values, out);
+      topCandidates(out, top);
+      scorer.load(row.vector);
+      top.forEach((k, c) => (similarity[c] = k >= 0 ? scorer.best(k) : 0));
+      scorer.clear(row.vector);
+    }
+    scored.margins.push(out);
+    scored.candidates.push(top);
+    scored.similarity.push(similarity);
     const k = row.gold >= 0 && !forceOos(row) ? position.get(row.gold) : undefined;
-    gold.push(k ?? -1);
+    scored.gold.push(k ?? -1);
   }
-  return { margins, gold };
+  return scored;
+}
+
+function neighbourIndexOf(rows: readonly Row[], classes: readonly number[], wordCount: number): NeighbourIndex {
+  const position = new Map(classes.map((c, k) => [c, k]));
+  return buildNeighbourIndex(
+    rows.map((r) => r.vector),
+    rows.map((r) => position.get(r.gold) ?? -1),
+    classes.length,
+    wordCount,
+  );
+}
+
+/** Calibration, thresholds and validation figures for one neighbour weight. */
+function assess(scored: ScoredRows, weight: number) {
+  const logits = scored.margins.map((m, i) => {
+    const out = Float64Array.from(m);
+    const top = scored.candidates[i] as Int32Array;
+    const similarity = scored.similarity[i] as Float64Array;
+    for (let c = 0; c < top.length; c++) if ((top[c] as number) >= 0) out[top[c] as number] = (out[top[c] as number] as number) + weight * (similarity[c] as number);
+    return out;
+  });
+  const gold = scored.gold;
+  const calibration = fitCalibration(logits, gold);
+  const scoredValidation: ScoredValidation[] = [];
+  let nll = 0;
+  let closedRight = 0;
+  logits.forEach((m, i) => {
+    const p = new Float64Array(m.length);
+    calibrateInto(m, calibration, p);
+    let first = 0;
+    let second = -1;
+    for (let k = 1; k < p.length; k++) {
+      if ((p[k] as number) > (p[first] as number)) {
+        second = first;
+        first = k;
+      } else if (second < 0 || (p[k] as number) > (p[second] as number)) second = k;
+    }
+    const g = gold[i] as number;
+    if (g >= 0) {
+      nll -= Math.log(Math.max(1e-12, p[g] as number));
+      if (first === g) closedRight++;
+    }
+    scoredValidation.push({
+      oos: g < 0,
+      top: p[first] as number,
+      second: second >= 0 ? (p[second] as number) : 0,
+      topRight: g >= 0 && first === g,
+      secondRight: g >= 0 && second === g,
+    });
+  });
+  const confidence = chooseMinConfidence(scoredValidation);
+  const inScopeCount = gold.filter((g) => g >= 0).length;
+  const objective =
+    confidence.oosRecall === null ? (inScopeCount === 0 ? 0 : closedRight / inScopeCount) : (confidence.inScopeAccuracy + confidence.oosRecall) / 2;
+  return { weight, calibration, scoredValidation, nll, closedRight, confidence, objective };
 }
 
 function trainOn(rows: readonly Row[], classes: readonly number[], dimension: number, svm: SvmOptions): LinearModel {
@@ -108,19 +189,24 @@ export function trainModel(phrases: readonly LabelledPhrase[], options: TrainOpt
   const space = FeatureSpace.fit(inScope, features);
   const rows: Row[] = inScope.map((p) => ({ vector: space.vectorize(p.text, p.language), gold: classIndex.get(p.intent) as number }));
   const linear = trainOn(rows, allClasses, space.dimension, svm);
+  const neighbours = neighbourIndexOf(rows, allClasses, space.data.wordCount);
+  const normaliser = features.wordWeight > 0 ? features.wordWeight : 1;
 
   // Validation margins: from the final model on given validation data, or from fold models.
-  const margins: Float64Array[] = [];
-  const gold: number[] = [];
+  const scored: ScoredRows = { margins: [], gold: [], candidates: [], similarity: [] };
+  const append = (part: ScoredRows) => {
+    scored.margins.push(...part.margins);
+    scored.gold.push(...part.gold);
+    scored.candidates.push(...part.candidates);
+    scored.similarity.push(...part.similarity);
+  };
   let method: ValidationMetrics['method'] = 'none';
   if (options.validation && options.validation.length > 0) {
     method = 'given';
     const valRows: Row[] = options.validation
       .filter((p) => p.text.trim().length > 0)
       .map((p) => ({ vector: space.vectorize(p.text, p.language), gold: p.intent === OOS ? -1 : (classIndex.get(p.intent) ?? -1) }));
-    const scored = scoreRows(linear, allClasses, valRows, () => false);
-    margins.push(...scored.margins);
-    gold.push(...scored.gold);
+    append(scoreRows(linear, allClasses, valRows, () => false, new NeighbourScorer(neighbours, space.dimension, normaliser)));
   } else {
     const folds = Math.max(2, Math.trunc(options.folds ?? 5));
     const runs = Math.min(folds, Math.max(1, Math.trunc(options.foldRuns ?? 2)));
@@ -149,44 +235,21 @@ export function trainModel(phrases: readonly LabelledPhrase[], options: TrainOpt
       const subClasses = allClasses.filter((c) => !heldOut.has(c) && trainRows.some((r) => r.gold === c));
       if (subClasses.length === 0) continue;
       const subModel = trainOn(trainRows, subClasses, space.dimension, { ...svm, seed: seed + run + 1 });
+      const subScorer = new NeighbourScorer(neighbourIndexOf(trainRows, subClasses, space.data.wordCount), space.dimension, normaliser);
       const evalRows = [...rows.filter((r, i) => fold[i] === run || heldOut.has(r.gold)), ...oosRows];
-      const scored = scoreRows(subModel, subClasses, evalRows, (r) => heldOut.has(r.gold));
-      margins.push(...scored.margins);
-      gold.push(...scored.gold);
+      append(scoreRows(subModel, subClasses, evalRows, (r) => heldOut.has(r.gold), subScorer));
       method = 'cross-validation';
     }
   }
 
+  const gold = scored.gold;
   const inScopeIdx = gold.map((g, i) => (g >= 0 ? i : -1)).filter((i) => i >= 0);
-  const calibration = fitCalibration(margins, gold);
-  const scoredValidation: ScoredValidation[] = [];
-  let nll = 0;
-  let closedRight = 0;
-  margins.forEach((m, i) => {
-    const p = new Float64Array(m.length);
-    calibrateInto(m, calibration, p);
-    let first = 0;
-    let second = -1;
-    for (let k = 1; k < p.length; k++) {
-      if ((p[k] as number) > (p[first] as number)) {
-        second = first;
-        first = k;
-      } else if (second < 0 || (p[k] as number) > (p[second] as number)) second = k;
-    }
-    const g = gold[i] as number;
-    if (g >= 0) {
-      nll -= Math.log(Math.max(1e-12, p[g] as number));
-      if (first === g) closedRight++;
-    }
-    scoredValidation.push({
-      oos: g < 0,
-      top: p[first] as number,
-      second: second >= 0 ? (p[second] as number) : 0,
-      topRight: g >= 0 && first === g,
-      secondRight: g >= 0 && second === g,
-    });
-  });
-  const confidence = chooseMinConfidence(scoredValidation);
+  const weights = [...new Set((options.neighbourWeights ?? NEIGHBOUR_WEIGHTS).filter((w) => Number.isFinite(w) && w >= 0))];
+  if (weights.length === 0) weights.push(0);
+  const assessed = weights.map((w) => assess(scored, w));
+  let chosen = assessed[0] as ReturnType<typeof assess>;
+  for (const a of assessed) if (a.objective > chosen.objective + 1e-12 || (a.objective === chosen.objective && a.weight < chosen.weight)) chosen = a;
+  const { calibration, scoredValidation, nll, closedRight, confidence } = chosen;
   const minMargin = chooseMinMargin(scoredValidation, confidence.minConfidence);
   const oosCount = scoredValidation.filter((r) => r.oos).length;
   const validation: ValidationMetrics = {
@@ -198,6 +261,17 @@ export function trainModel(phrases: readonly LabelledPhrase[], options: TrainOpt
     oosCount,
     negativeLogLikelihood: inScopeIdx.length === 0 ? null : nll / inScopeIdx.length,
   };
+  const useNeighbours = chosen.weight > 0;
+  const neighbourSettings: NeighbourSettings | null = useNeighbours
+    ? {
+        weight: chosen.weight,
+        candidates: NEIGHBOUR_CANDIDATES,
+        normaliser,
+        rows: neighbours.rowStart.length - 1,
+        nnz: neighbours.indices.length,
+        tried: assessed.map((a) => ({ weight: a.weight, objective: a.objective })),
+      }
+    : null;
   const languages = [...new Set(inScope.map((p) => p.language))].sort() as Language[];
   const header: TrainedModel['header'] = {
     intentsHash: intentsHash(phrases),
@@ -211,10 +285,12 @@ export function trainModel(phrases: readonly LabelledPhrase[], options: TrainOpt
     noneLogit: calibration.noneLogit,
     thresholds: { minConfidence: confidence.minConfidence, minMargin, method: confidence.method },
     validation,
+    neighbours: neighbourSettings,
   };
-  const bytes = serializeModel({ header, space, linear });
+  const kept = useNeighbours ? neighbours : null;
+  const bytes = serializeModel({ header, space, linear, neighbours: kept });
   const digest = createHash('sha256').update(bytes).digest('hex');
-  const classifier = new EngineClassifier(space, linear, header, digest);
+  const classifier = new EngineClassifier(space, linear, header, digest, kept);
   const trainMs = performance.now() - started;
   return {
     classifier,

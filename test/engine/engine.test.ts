@@ -72,7 +72,7 @@ describe('engine training and classification', () => {
     expect(model.header.validation.method).toBe('cross-validation');
     expect(model.classifier.thresholds.minConfidence).toBeGreaterThan(0);
     expect(model.classifier.thresholds.minConfidence).toBeLessThanOrEqual(1);
-    expect(model.classifier.version).toMatch(/^tfidf-ovr-svm@1:[0-9a-f]{12}:[0-9a-f]{12}$/);
+    expect(model.classifier.version).toMatch(/^tfidf-ovr-svm@[12]:[0-9a-f]{12}:[0-9a-f]{12}$/);
   });
 
   it('uses given validation data (with oos) instead of cross-validation', () => {
@@ -84,6 +84,25 @@ describe('engine training and classification', () => {
     const withVal = trainModel(phrases, { seed: 7, validation });
     expect(withVal.header.validation.method).toBe('given');
     expect(withVal.header.validation.oosCount).toBe(1);
+  });
+
+  it('chooses the nearest-neighbour bonus weight on validation and keeps it off when asked', () => {
+    const tried = model.header.neighbours?.tried.map((t) => t.weight) ?? [];
+    if (model.header.neighbours !== null) {
+      expect(tried).toContain(model.header.neighbours.weight);
+      expect(model.header.neighbours.weight).toBeGreaterThan(0);
+      expect(model.classifier.version).toMatch(/@2:/);
+    }
+    const plain = trainModel(phrases, { seed: 7, neighbourWeights: [0] });
+    expect(plain.header.neighbours).toBeNull();
+    expect(plain.classifier.version).toMatch(/@2:/);
+    const forced = trainModel(phrases, { seed: 7, neighbourWeights: [2] });
+    expect(forced.header.neighbours?.weight).toBe(2);
+    const reloaded = loadModel(forced.serialize());
+    for (const text of ['refund please', 'reset my password please', 'qzxv wkrj']) {
+      expect(reloaded.classify(text, 'en')).toEqual(forced.classifier.classify(text, 'en'));
+    }
+    expect(forced.serialize().equals(trainModel(phrases, { seed: 7, neighbourWeights: [2] }).serialize())).toBe(true);
   });
 
   it('refuses training data without a usable phrase', () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -5,12 +6,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineError, FORMAT_VERSION, intentsHash, loadModel, loadModelFile, trainModel } from '../../bot/engine/index.js';
 import { syntheticPhrases } from './fixtures.js';
 
-/** Rewrites the JSON header of a model file (the checksum is left as it was). */
-function withHeader(bytes: Buffer, edit: (header: Record<string, unknown>) => void): Buffer {
+/**
+ * Rewrites the JSON header of a model file (the checksum is left as it was). With `sameLength` the
+ * new JSON is padded with spaces to the old length, so the payload keeps its 4-byte alignment.
+ */
+function withHeader(bytes: Buffer, edit: (header: Record<string, unknown>) => void, sameLength = false): Buffer {
   const length = bytes.readUInt32LE(8);
   const header = JSON.parse(bytes.subarray(12, 12 + length).toString('utf8')) as Record<string, unknown>;
   edit(header);
-  const next = Buffer.from(JSON.stringify(header), 'utf8');
+  let text = JSON.stringify(header);
+  if (sameLength) text = text.padEnd(length, ' ');
+  const next = Buffer.from(text, 'utf8');
   const size = Buffer.alloc(4);
   size.writeUInt32LE(next.length);
   return Buffer.concat([bytes.subarray(0, 8), size, next, bytes.subarray(12 + length)]);
@@ -82,6 +88,29 @@ describe('model file', () => {
     expect(codeOf(() => loadModel(withHeader(bytes, (h) => (h.formatVersion = FORMAT_VERSION + 1))))).toBe('MODEL_FORMAT');
     expect(() => loadModel(withHeader(bytes, (h) => (h.formatVersion = 99)))).toThrowError(/format version 99 is not supported/);
     expect(codeOf(() => loadModel(withHeader(bytes, (h) => (h.engine = 'other'))))).toBe('MODEL_FORMAT');
+  });
+
+  it('still loads a version 1 file (no neighbour section) and scores it without the bonus', () => {
+    const plain = trainModel(phrases, { seed: 3, neighbourWeights: [0] });
+    const v2 = plain.serialize();
+    const edited = withHeader(v2.subarray(0, v2.length - 32), (h) => {
+      h.formatVersion = 1;
+      delete h.neighbours;
+    }, true);
+    const v1 = Buffer.concat([edited, createHash('sha256').update(edited).digest()]);
+    const loaded = loadModel(v1);
+    expect(loaded.version).toMatch(/^tfidf-ovr-svm@1:/);
+    expect(loaded.info.neighbours).toBeNull();
+    expect(loaded.classify('forgot my password', 'en')).toEqual(plain.classifier.classify('forgot my password', 'en'));
+  });
+
+  it('refuses a damaged neighbour section with MODEL_CORRUPT', () => {
+    const forced = trainModel(phrases, { seed: 3, neighbourWeights: [1] });
+    const good = forced.serialize();
+    const edited = withHeader(good.subarray(0, good.length - 32), (h) => {
+      (h.neighbours as { nnz: number }).nnz -= 1;
+    }, true);
+    expect(codeOf(() => loadModel(Buffer.concat([edited, createHash('sha256').update(edited).digest()])))).toBe('MODEL_CORRUPT');
   });
 
   it('reports a missing file with MODEL_NOT_FOUND', async () => {
