@@ -3,17 +3,23 @@ import { BOT_MESSAGES, type BotMessageKey } from './bot-messages.js';
 import type { IntentClassifier, ScoredIntent } from './classifier.js';
 import type { IntentDefinition } from './intent-schema.js';
 import type { Language } from './language.js';
+import { assessFrustration } from './frustration.js';
 import { withBrand } from './training-data.js';
 
 /** Quick-reply values the bot understands without classifying. */
 export const QUICK_REPLY = {
   handoff: 'handoff',
+  /** Handled by the widget itself: shows the leave-a-message form. */
+  leaveMessage: 'leave_message',
+  keepWaiting: 'keep_waiting',
   yes: 'confirm:yes',
   no: 'confirm:no',
   intent: (id: string) => `intent:${id}`,
 } as const;
 
 export const HUMAN_AGENT_INTENT = 'meta.human_agent';
+/** Not-understood turns in a row after which the bot hands off by itself. */
+export const NOT_UNDERSTOOD_HANDOFF_AFTER = 3;
 
 export interface BotReply {
   text: string;
@@ -57,6 +63,9 @@ export interface BotInput {
 export interface Bot {
   respond(input: BotInput): BotTurn;
   welcome(language: Language): BotReply;
+  noAgentAvailable(language: Language): BotReply;
+  /** Canned replies for agents: every intent's answer in a language. */
+  cannedReplies(language: Language): { intent: string; label: string; text: string }[];
   readonly modelVersion: string;
 }
 
@@ -92,6 +101,11 @@ export function createBot({ intents, classifier, brand }: BotOptions): Bot {
 
   function handoffTurn(base: Omit<BotTurn, 'outcome' | 'replies'>, language: Language, reason: HandoffReason, priority: 'normal' | 'high', before: BotReply[] = []): BotTurn {
     return { ...base, outcome: 'handoff', replies: [...before, reply(say(language, 'handoff'))], handoff: { reason, priority }, context: { ...base.context, awaitingConfirmation: null, notUnderstoodStreak: 0 } };
+  }
+
+  /** What the bot says when no person who speaks the language is online. */
+  function noAgentReply(language: Language): BotReply {
+    return reply(say(language, 'noAgent'), [{ label: say(language, 'leaveMessage'), value: QUICK_REPLY.leaveMessage }, { label: say(language, 'keepWaiting'), value: QUICK_REPLY.keepWaiting }]);
   }
 
   function actOnIntent(intent: IntentDefinition, confidence: number, guesses: ScoredIntent[], input: BotInput, context: BotContext): BotTurn {
@@ -148,11 +162,21 @@ export function createBot({ intents, classifier, brand }: BotOptions): Bot {
       recentTexts: [...input.context.recentTexts, normalise(input.text)].slice(-5),
     };
     const guesses = classifier.classify(input.text, language).slice(0, 3);
+    // A frustrated listener gets a person at once, without having to ask for one.
+    const frustration = assessFrustration(input.text, language, input.context.recentTexts);
+    if (frustration.frustrated) {
+      const top = guesses[0];
+      return handoffTurn({ intent: top?.intent ?? null, confidence: top?.confidence ?? 0, guesses, context }, language, 'frustrated', 'normal', [reply(say(language, 'frustrated'))]);
+    }
     const [top, second] = guesses;
     const { minConfidence, minMargin } = classifier.thresholds;
     const topIntent = top ? byId.get(top.intent) : undefined;
     if (!top || !topIntent || top.confidence < minConfidence) {
       const streak = context.notUnderstoodStreak + 1;
+      // Two misses in a row offer a person; a third hands off without waiting to be asked.
+      if (streak >= NOT_UNDERSTOOD_HANDOFF_AFTER) {
+        return handoffTurn({ intent: null, confidence: top?.confidence ?? 0, guesses, context }, language, 'not_understood', 'normal');
+      }
       return {
         outcome: 'not_understood',
         intent: null,
@@ -188,6 +212,10 @@ export function createBot({ intents, classifier, brand }: BotOptions): Bot {
     },
     welcome(language) {
       return reply(say(language, 'welcome'));
+    },
+    noAgentAvailable: noAgentReply,
+    cannedReplies(language) {
+      return intents.map((intent) => ({ intent: intent.id, label: intent.label[language], text: withBrand(intent[language].answer, brand) }));
     },
     respond(input) {
       const chosen = input.quickReply;

@@ -34,6 +34,14 @@ export const configSchema = z
     /** Drain: how long SIGTERM waits for in-flight work before closing. */
     SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120000).default(5000),
     TRUST_PROXY: booleanish.default(false),
+    /** An agent whose console has not refreshed their presence for this long counts as offline. */
+    AGENT_PRESENCE_TTL_MS: z.coerce.number().int().min(300).max(600_000).default(30_000),
+    /** An offline agent's chats go back to the front of the queue after this long. */
+    AGENT_RELEASE_GRACE_MS: z.coerce.number().int().min(300).max(3_600_000).default(60_000),
+    /** How often every node releases dropped agents' chats and auto-assigns waiting ones. */
+    HANDOFF_SWEEP_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
+    /** Embedded store only: where agent accounts are kept between starts (the agents CLI writes it). */
+    ACCOUNTS_FILE: z.string().min(1).default('data/accounts.json'),
   })
   .transform((env, ctx) => {
     if (!env.CONVERSATION_SECRET && env.NODE_ENV === 'production') {

@@ -7,6 +7,8 @@ import { PATHS, projectRoot } from './paths.js';
 import type { ChatStore } from './store/chat-store.js';
 import { createMemoryStore } from './store/memory-store.js';
 import { createRedisStore } from './store/redis-store.js';
+import { loadAccountsInto } from './store/accounts-file.js';
+import { ensureDemoAccounts } from './demo-accounts.js';
 
 async function openStore(config: Config): Promise<ChatStore> {
   if (!config.REDIS_URL) return createMemoryStore();
@@ -41,7 +43,16 @@ async function main(): Promise<void> {
   }
   const { bot } = loaded;
   const store = await openStore(config);
-  const { app, startDraining } = await buildApp({ config, store, bot, widgetBundlePath: PATHS.widgetBundle(), publicDir: PATHS.publicDir() });
+  if (!config.REDIS_URL) await loadAccountsInto(store, path.resolve(projectRoot(), config.ACCOUNTS_FILE));
+  const demo = config.NODE_ENV === 'development' ? await ensureDemoAccounts(store) : [];
+  const { app, startDraining } = await buildApp({
+    config,
+    store,
+    bot,
+    widgetBundlePath: PATHS.widgetBundle(),
+    consoleBundlePath: PATHS.consoleBundle(),
+    publicDir: PATHS.publicDir(),
+  });
 
   let stopping = false;
   async function shutdown(signal: string): Promise<void> {
@@ -75,7 +86,14 @@ async function main(): Promise<void> {
 
   await app.listen({ port: config.PORT, host: config.HOST });
   const storeKind = config.REDIS_URL ? 'redis' : 'embedded memory store';
-  app.log.info({ store: storeKind, model: bot.modelVersion }, `help page at http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.PORT}/`);
+  const base = `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.PORT}`;
+  app.log.info({ store: storeKind, model: bot.modelVersion }, `help page at ${base}/`);
+  if (demo.length > 0) {
+    console.log(`\n  Help page with the chat widget: ${base}/`);
+    console.log(`  Agent console:                  ${base}/console`);
+    for (const account of demo) console.log(`  demo ${account.role.padEnd(7)} sign-in: ${account.email} / ${account.password}`);
+    console.log('  (development mode only; set NODE_ENV=production to run without demo accounts)\n');
+  }
 }
 
 main().catch((error: unknown) => {

@@ -16,4 +16,5 @@ export function projectRoot(): string {
 export const PATHS = {
   publicDir: () => path.join(projectRoot(), 'server/public'),
   widgetBundle: () => path.join(projectRoot(), 'dist/widget/widget.js'),
+  consoleBundle: () => path.join(projectRoot(), 'dist/console/console.js'),
 };

@@ -2,17 +2,24 @@ import { describe, expect, it } from 'vitest';
 import { assertTransition, canTransition } from '../server/domain/conversation.js';
 import { createConversationTokens } from '../server/domain/conversation-token.js';
 import { createChatService } from '../server/domain/chat-service.js';
+import { createHandoffService } from '../server/domain/handoff-service.js';
 import { createMemoryStore } from '../server/store/memory-store.js';
 import { shippedBot } from './support/harness.js';
 
 describe('conversation state machine', () => {
-  it('allows bot -> awaiting_agent, bot -> closed and awaiting_agent -> bot | closed only', () => {
-    expect(canTransition('bot', 'awaiting_agent')).toBe(true);
+  it('allows only the documented transitions', () => {
+    expect(canTransition('bot', 'queued')).toBe(true);
     expect(canTransition('bot', 'closed')).toBe(true);
-    expect(canTransition('awaiting_agent', 'bot')).toBe(true);
-    expect(canTransition('awaiting_agent', 'closed')).toBe(true);
+    expect(canTransition('bot', 'assigned')).toBe(false);
+    expect(canTransition('queued', 'assigned')).toBe(true);
+    expect(canTransition('queued', 'bot')).toBe(true);
+    expect(canTransition('queued', 'closed')).toBe(true);
+    expect(canTransition('assigned', 'queued')).toBe(true);
+    expect(canTransition('assigned', 'assigned')).toBe(true);
+    expect(canTransition('assigned', 'bot')).toBe(true);
+    expect(canTransition('assigned', 'closed')).toBe(true);
     expect(canTransition('closed', 'bot')).toBe(false);
-    expect(canTransition('closed', 'awaiting_agent')).toBe(false);
+    expect(canTransition('closed', 'queued')).toBe(false);
     expect(() => assertTransition('closed', 'bot')).toThrowError(expect.objectContaining({ code: 'INVALID_TRANSITION' }));
   });
 });
@@ -33,7 +40,8 @@ describe('conversation tokens', () => {
 describe('chat service', () => {
   async function service() {
     const store = createMemoryStore();
-    const chat = createChatService({ store, bot: await shippedBot(), tokens: createConversationTokens('s'.repeat(32)) });
+    const handoff = createHandoffService(store, { presenceTtlMs: 30_000, releaseGraceMs: 60_000 });
+    const chat = createChatService({ store, bot: await shippedBot(), handoff, tokens: createConversationTokens('s'.repeat(32)) });
     return { store, chat };
   }
 
@@ -44,11 +52,11 @@ describe('chat service', () => {
     await chat.acceptListenerMessage(message);
     await chat.botReply(message);
     const stored = await store.getConversation(conversation.id);
-    expect(stored?.state).toBe('awaiting_agent');
+    expect(stored?.state).toBe('queued');
     const states = (await store.readEvents(conversation.id, 0)).filter((e) => e.type === 'conversation.state');
     expect(states.map((e) => e.type === 'conversation.state' && [e.from, e.to, e.reason])).toEqual([
       [null, 'bot', 'started'],
-      ['bot', 'awaiting_agent', 'handoff:requested'],
+      ['bot', 'queued', 'handoff:requested'],
     ]);
   });
 

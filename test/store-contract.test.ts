@@ -32,7 +32,7 @@ const factories: StoreFactory[] = [
 
 const at = '2026-01-01T00:00:00.000Z';
 
-function record(): Omit<ConversationRecord, 'lastSeq'> {
+function record(): Omit<ConversationRecord, 'lastSeq' | 'agentId' | 'handoff'> {
   return { v: 1, id: newId('conv'), createdAt: at, updatedAt: at, state: 'bot', language: 'en', context: emptyBotContext() };
 }
 
@@ -56,7 +56,7 @@ describe.each(factories)('ChatStore contract: $name', (factory) => {
     const conv = record();
     const created = await a.createConversation(conv, [message('hi', 'bot')]);
     expect(created.map((e) => e.seq)).toEqual([1]);
-    expect(await a.getConversation(conv.id)).toEqual({ ...conv, lastSeq: 1 });
+    expect(await a.getConversation(conv.id)).toEqual({ ...conv, lastSeq: 1, agentId: null, handoff: null });
     expect(await a.getConversation('conv_missing123')).toBeNull();
   });
 
@@ -64,11 +64,11 @@ describe.each(factories)('ChatStore contract: $name', (factory) => {
     const { a } = await open();
     const conv = record();
     await a.createConversation(conv, [message('welcome', 'bot')]);
-    const result = await a.append({ conversationId: conv.id, events: [message('one'), message('two', 'bot')], patch: { state: 'awaiting_agent', context: { ...emptyBotContext(), notUnderstoodStreak: 2 } }, updatedAt: 'later' });
+    const result = await a.append({ conversationId: conv.id, events: [message('one'), message('two', 'bot')], patch: { state: 'queued', context: { ...emptyBotContext(), notUnderstoodStreak: 2 } }, updatedAt: 'later' });
     expect(result.status).toBe('appended');
     expect(result.status === 'appended' && result.events.map((e) => e.seq)).toEqual([2, 3]);
     const stored = await a.getConversation(conv.id);
-    expect(stored).toMatchObject({ state: 'awaiting_agent', lastSeq: 3, updatedAt: 'later', context: { notUnderstoodStreak: 2 } });
+    expect(stored).toMatchObject({ state: 'queued', lastSeq: 3, updatedAt: 'later', context: { notUnderstoodStreak: 2 } });
     const events = await a.readEvents(conv.id, 0);
     expect(events.map((e) => (e.type === 'message.new' ? e.text : e.type))).toEqual(['welcome', 'one', 'two']);
     expect((await a.readEvents(conv.id, 2)).map((e) => e.seq)).toEqual([3]);
@@ -92,7 +92,7 @@ describe.each(factories)('ChatStore contract: $name', (factory) => {
     const conv = record();
     await a.createConversation(conv, []);
     await a.append({ conversationId: conv.id, events: [], patch: { state: 'closed' }, updatedAt: at });
-    const refused = await a.append({ conversationId: conv.id, events: [message('late')], expectStates: ['bot', 'awaiting_agent'], dedupeKey: 'k', updatedAt: at });
+    const refused = await a.append({ conversationId: conv.id, events: [message('late')], expectStates: ['bot', 'queued'], dedupeKey: 'k', updatedAt: at });
     expect(refused).toEqual({ status: 'conflict', state: 'closed' });
     expect(await a.readEvents(conv.id, 0)).toHaveLength(0);
     // the refused key was not recorded either

@@ -1,17 +1,20 @@
 import { emptyBotContext } from '../../bot/bot-context.js';
 import type { Bot, BotTurn } from '../../bot/bot.js';
 import type { Language } from '../../bot/language.js';
+import { detectLanguage } from '../../bot/language-detect.js';
 import { AppError } from '../errors.js';
 import type { ChatStore, NewEvent } from '../store/chat-store.js';
 import type { ConversationState, MessageEvent } from '../transport/protocol.js';
 import { assertTransition, CONVERSATION_SCHEMA_VERSION, type ConversationRecord } from './conversation.js';
 import type { ConversationTokens } from './conversation-token.js';
+import type { HandoffService } from './handoff-service.js';
 import { newId } from './ids.js';
 
 export interface ChatServiceDeps {
   store: ChatStore;
   bot: Bot;
   tokens: ConversationTokens;
+  handoff: HandoffService;
   now?: () => Date;
 }
 
@@ -29,13 +32,13 @@ export interface Acknowledgement {
 }
 
 /** States in which the listener may still write. */
-const OPEN_STATES: readonly ConversationState[] = ['bot', 'awaiting_agent'];
+const OPEN_STATES: readonly ConversationState[] = ['bot', 'queued', 'assigned'];
 
 /**
  * The conversation use-cases, free of any transport: start, resume, accept a listener
  * message (durably, idempotently), and let the bot answer it.
  */
-export function createChatService({ store, bot, tokens, now = () => new Date() }: ChatServiceDeps) {
+export function createChatService({ store, bot, tokens, handoff, now = () => new Date() }: ChatServiceDeps) {
   const timestamp = () => now().toISOString();
   // One bot turn at a time per conversation on this node, so turns read the context the previous one wrote.
   const turnChains = new Map<string, Promise<void>>();
@@ -61,7 +64,7 @@ export function createChatService({ store, bot, tokens, now = () => new Date() }
       { type: 'message.new', at, messageId: newId('msg'), author: 'bot', text: welcome.text, quickReplies: welcome.quickReplies },
     ];
     await store.createConversation(record, events);
-    return { conversation: { ...record, lastSeq: events.length }, token: tokens.issue(id) };
+    return { conversation: { ...record, lastSeq: events.length, agentId: null, handoff: null }, token: tokens.issue(id) };
   }
 
   /** The conversation a token grants; INVALID_TOKEN for a bad token, NOT_FOUND when it is gone. */
@@ -101,10 +104,12 @@ export function createChatService({ store, bot, tokens, now = () => new Date() }
         throw new AppError('CONVERSATION_CLOSED');
       case 'not_found':
         throw new AppError('NOT_FOUND');
+      default:
+        throw new AppError('INTERNAL', `unexpected store result ${result.status}`);
     }
   }
 
-  function turnEvents(turn: BotTurn, from: ConversationState): { events: NewEvent[]; state?: ConversationState } {
+  function replyEvents(turn: BotTurn): NewEvent[] {
     const at = timestamp();
     const understanding = { intent: turn.intent, confidence: turn.confidence, outcome: turn.outcome, modelVersion: bot.modelVersion };
     const events: NewEvent[] = turn.replies.map((reply, index) => ({
@@ -116,15 +121,7 @@ export function createChatService({ store, bot, tokens, now = () => new Date() }
       quickReplies: reply.quickReplies,
       ...(index === 0 ? { understanding } : {}),
     }));
-    if (turn.handoff) {
-      events.push({ type: 'conversation.state', at, from, to: 'awaiting_agent', reason: `handoff:${turn.handoff.reason}` });
-      return { events, state: 'awaiting_agent' };
-    }
-    if (turn.close) {
-      events.push({ type: 'conversation.state', at, from, to: 'closed', reason: turn.close.reason });
-      return { events, state: 'closed' };
-    }
-    return { events };
+    return events;
   }
 
   /** Lets the bot answer a stored listener message, when the conversation is still with the bot. */
@@ -133,26 +130,74 @@ export function createChatService({ store, bot, tokens, now = () => new Date() }
       const conversation = await store.getConversation(message.conversationId);
       if (!conversation || conversation.state !== 'bot') return;
       onThinking();
+      // The conversation follows the language the listener writes in; weak evidence keeps the current one.
+      const language = detectLanguage(message.text, conversation.language);
       const turn = bot.respond({
         text: message.text,
-        language: conversation.language,
+        language,
         context: conversation.context,
         ...(message.quickReply === undefined ? {} : { quickReply: message.quickReply }),
       });
-      const { events, state } = turnEvents(turn, conversation.state);
-      if (state) assertTransition(conversation.state, state);
+      const events = replyEvents(turn);
+      const patch = { context: turn.context, ...(language === conversation.language ? {} : { language }) };
+      const current = { ...conversation, language };
+      if (turn.handoff) {
+        await handOff(current, { ...turn, handoff: turn.handoff }, events, patch);
+        return;
+      }
+      if (turn.close) {
+        assertTransition('bot', 'closed');
+        events.push({ type: 'conversation.state', at: timestamp(), from: 'bot', to: 'closed', reason: turn.close.reason });
+      }
       // Guarded by state: if an agent or another node moved the conversation meanwhile, the bot stays quiet.
       await store.append({
         conversationId: conversation.id,
         events,
         expectStates: ['bot'],
-        patch: { context: turn.context, ...(state ? { state } : {}) },
+        patch: { ...patch, ...(turn.close ? { state: 'closed' as const } : {}) },
         updatedAt: timestamp(),
       });
+      if (turn.feedback) {
+        await store.addItem({ id: newId('item'), kind: 'feedback', at: timestamp(), data: { conversationId: conversation.id, intent: turn.feedback.intent, text: turn.feedback.text, language, tags: ['feedback', turn.feedback.intent.split('.')[1] ?? ''] } });
+      }
     });
   }
 
-  return { start, resume, acceptListenerMessage, botReply };
+  async function handOff(conversation: ConversationRecord, turn: BotTurn & { handoff: NonNullable<BotTurn['handoff']> }, events: NewEvent[], patch: { context: BotTurn['context']; language?: Language }): Promise<void> {
+    assertTransition('bot', 'queued');
+    const move = await handoff.buildHandoff(conversation, turn, events);
+    const result = await store.append({
+      conversationId: conversation.id,
+      events: move.events,
+      expectStates: ['bot'],
+      patch: { ...patch, ...move.patch },
+      queue: move.queue,
+      updatedAt: timestamp(),
+    });
+    if (result.status !== 'appended') return;
+    await handoff.notifyQueue(move.handoff.queue);
+    if ((await handoff.onlineAgents(conversation.language)).length === 0) {
+      const notice = bot.noAgentAvailable(conversation.language);
+      await store.append({
+        conversationId: conversation.id,
+        events: [{ type: 'message.new', at: timestamp(), messageId: newId('msg'), author: 'bot', text: notice.text, quickReplies: notice.quickReplies }],
+        expectStates: ['queued'],
+        updatedAt: timestamp(),
+      });
+      return;
+    }
+    await handoff.autoAssign(conversation.language);
+  }
+
+  /** A message for agents when nobody could take the chat, with the listener's e-mail; ends the chat. */
+  async function leaveMessage(conversationId: string, email: string, text: string): Promise<void> {
+    const conversation = await store.getConversation(conversationId);
+    if (!conversation) throw new AppError('NOT_FOUND');
+    await store.addItem({ id: newId('item'), kind: 'left_message', at: timestamp(), data: { conversationId, email, text: text.trim(), language: conversation.language } });
+    if (conversation.state !== 'closed') await handoff.leave(conversationId);
+  }
+
+  return { start, resume, acceptListenerMessage, botReply, leaveMessage, leave: (conversationId: string) => handoff.leave(conversationId) };
 }
 
 export type ChatService = ReturnType<typeof createChatService>;

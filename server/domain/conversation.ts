@@ -2,14 +2,16 @@ import { z } from 'zod';
 import { botContextSchema } from '../../bot/bot-context.js';
 import { languageSchema } from '../../bot/language.js';
 import { AppError } from '../errors.js';
-import type { ConversationState } from '../transport/protocol.js';
+import { CONVERSATION_STATES, type ConversationState } from '../transport/protocol.js';
 
-export const conversationStateSchema = z.enum(['bot', 'awaiting_agent', 'closed']);
+export const conversationStateSchema = z.enum(CONVERSATION_STATES);
 
 /** The allowed transitions; anything else is a broken rule (INVALID_TRANSITION). */
 const TRANSITIONS: Record<ConversationState, readonly ConversationState[]> = {
-  bot: ['awaiting_agent', 'closed'],
-  awaiting_agent: ['bot', 'closed'],
+  bot: ['queued', 'closed'],
+  queued: ['assigned', 'bot', 'closed'],
+  // assigned -> assigned is a transfer to another agent
+  assigned: ['assigned', 'queued', 'bot', 'closed'],
   closed: [],
 };
 
@@ -23,10 +25,27 @@ export function assertTransition(from: ConversationState, to: ConversationState)
   }
 }
 
-/** States from which a transition to `to` is allowed: used as the store's guard. */
+/** States from which a transition to `to` is allowed: the store's guard for that transition. */
 export function statesThatMayMoveTo(to: ConversationState): ConversationState[] {
-  return (Object.keys(TRANSITIONS) as ConversationState[]).filter((from) => canTransition(from, to));
+  return CONVERSATION_STATES.filter((from) => canTransition(from, to));
 }
+
+export const prioritySchema = z.enum(['high', 'normal']);
+export type Priority = z.infer<typeof prioritySchema>;
+
+/** Why and where a conversation waits for a person; kept with the conversation. */
+export const handoffInfoSchema = z.object({
+  queue: languageSchema,
+  priority: prioritySchema,
+  reason: z.string(),
+  intent: z.string().nullable(),
+  confidence: z.number(),
+  summary: z.array(z.string()).max(20),
+  enqueuedAt: z.string(),
+  assignedAt: z.string().nullable().default(null),
+  agentName: z.string().nullable().default(null),
+});
+export type HandoffInfo = z.infer<typeof handoffInfoSchema>;
 
 export const CONVERSATION_SCHEMA_VERSION = 1 as const;
 
@@ -39,5 +58,17 @@ export const conversationRecordSchema = z.object({
   language: languageSchema,
   lastSeq: z.number().int().min(0),
   context: botContextSchema,
+  /** The agent the conversation is assigned to, if any. */
+  agentId: z.string().nullable().default(null),
+  handoff: handoffInfoSchema.nullable().default(null),
 });
 export type ConversationRecord = z.infer<typeof conversationRecordSchema>;
+
+/**
+ * Queue order: priority first, then wait time. A conversation released back to the queue
+ * (its agent dropped off) goes before every normally queued one of its priority.
+ */
+export function queueScore(priority: Priority, enqueuedAtMs: number, front = false): number {
+  const band = priority === 'high' ? 0 : 1e14;
+  return band + (front ? enqueuedAtMs - 1e13 : enqueuedAtMs);
+}

@@ -1,6 +1,6 @@
 import type { BotContext } from '../../bot/bot-context.js';
 import type { Language } from '../../bot/language.js';
-import type { ConversationRecord } from '../domain/conversation.js';
+import type { ConversationRecord, HandoffInfo } from '../domain/conversation.js';
 import type { ConversationEvent, ConversationState } from '../transport/protocol.js';
 
 /** An event before the store has numbered it. */
@@ -10,16 +10,35 @@ export interface ConversationPatch {
   state?: ConversationState;
   language?: Language;
   context?: BotContext;
+  /** null removes the assignment. */
+  agentId?: string | null;
+  handoff?: HandoffInfo | null;
 }
 
+/**
+ * One atomic change to a conversation: guards, then events appended with the next sequence
+ * numbers, the record patched, and the queue and agent-chat sets moved, all or nothing.
+ */
 export interface AppendRequest {
   conversationId: string;
   events: NewEvent[];
   /** Idempotency key (the listener's clientId): if already seen, nothing is written. */
   dedupeKey?: string;
-  /** The append happens only if the conversation is in one of these states. */
+  /** Guard: the conversation is in one of these states. */
   expectStates?: readonly ConversationState[];
+  /** Guard: the conversation is assigned to this agent (null: to nobody). */
+  expectAgentId?: string | null;
   patch?: ConversationPatch;
+  queue?: {
+    /** Remove the conversation from this queue (guard: it must be in it). */
+    remove?: string;
+    add?: { queue: string; score: number };
+  };
+  agentChats?: {
+    remove?: string;
+    /** Add to this agent's chats (guard: fewer than `capacity` already). */
+    add?: { agentId: string; capacity: number };
+  };
   updatedAt: string;
 }
 
@@ -27,24 +46,96 @@ export type AppendResult =
   | { status: 'appended'; events: ConversationEvent[]; lastSeq: number }
   | { status: 'duplicate'; seq: number; messageId: string }
   | { status: 'conflict'; state: ConversationState }
+  | { status: 'agent_mismatch' }
+  | { status: 'not_queued' }
+  | { status: 'at_capacity' }
   | { status: 'not_found' };
 
 export type EventsListener = (events: ConversationEvent[]) => void;
+export type MessageListener = (message: unknown) => void;
 export type Unsubscribe = () => Promise<void>;
 
+export interface AgentAccount {
+  id: string;
+  email: string;
+  displayName: string;
+  role: 'agent' | 'analyst' | 'admin';
+  languages: Language[];
+  capacity: number;
+  /** scrypt hash, `scrypt$N$r$p$salt$hash` */
+  passwordHash: string;
+  createdAt: string;
+}
+
+export interface Session {
+  token: string;
+  agentId: string;
+  expiresAt: string;
+}
+
+export interface Presence {
+  agentId: string;
+  status: 'online' | 'away' | 'offline';
+  lastSeen: number;
+}
+
+export interface QueueMember {
+  conversationId: string;
+  score: number;
+}
+
+export type ItemKind = 'left_message' | 'feedback' | 'resolution';
+
+export interface StoredItem {
+  id: string;
+  kind: ItemKind;
+  at: string;
+  data: Record<string, unknown>;
+}
+
 /**
- * The storage port. Every method is async, also in memory. Every change that touches
- * more than one record is atomic (one Lua script in Redis; no await inside in memory).
+ * The storage port. Every method is async, also in memory. Every change that touches more
+ * than one record is atomic (one Lua script in Redis; no await inside in memory).
  */
 export interface ChatStore {
-  /** Creates a conversation with its first events (numbered from 1). */
-  createConversation(record: Omit<ConversationRecord, 'lastSeq'>, events: NewEvent[]): Promise<ConversationEvent[]>;
+  /* conversations */
+  createConversation(record: Omit<ConversationRecord, 'lastSeq' | 'agentId' | 'handoff'>, events: NewEvent[]): Promise<ConversationEvent[]>;
   getConversation(conversationId: string): Promise<ConversationRecord | null>;
   append(request: AppendRequest): Promise<AppendResult>;
   /** Events with seq > afterSeq, in order, at most `limit`. */
   readEvents(conversationId: string, afterSeq: number, limit?: number): Promise<ConversationEvent[]>;
   /** Calls `listener` with every batch appended to the conversation, from any app instance. */
   subscribe(conversationId: string, listener: EventsListener): Promise<Unsubscribe>;
+
+  /* queues */
+  /** Conversations in queue order (best first), with their scores. */
+  queueMembers(queue: string, limit?: number): Promise<QueueMember[]>;
+  /** 1-based position, or null when not in that queue. */
+  queuePosition(queue: string, conversationId: string): Promise<number | null>;
+  agentChats(agentId: string): Promise<string[]>;
+  recordWait(queue: string, waitMs: number): Promise<void>;
+  /** The most recent waits (ms), newest first. */
+  recentWaits(queue: string, count: number): Promise<number[]>;
+
+  /* agents, sessions, presence */
+  saveAgent(account: AgentAccount): Promise<void>;
+  getAgent(agentId: string): Promise<AgentAccount | null>;
+  findAgentByEmail(email: string): Promise<AgentAccount | null>;
+  listAgents(): Promise<AgentAccount[]>;
+  createSession(session: Session): Promise<void>;
+  getSession(token: string): Promise<Session | null>;
+  deleteSession(token: string): Promise<void>;
+  setPresence(presence: Presence): Promise<void>;
+  listPresence(): Promise<Presence[]>;
+
+  /* items for agents and analysts (left messages, feedback) */
+  addItem(item: StoredItem): Promise<void>;
+  listItems(kind: ItemKind, limit?: number): Promise<StoredItem[]>;
+
+  /* ephemeral signals across app instances (typing, queue changes): at most once, never stored */
+  publish(channel: string, message: unknown): Promise<void>;
+  subscribeChannel(channel: string, listener: MessageListener): Promise<Unsubscribe>;
+
   /** Throws STORE_UNAVAILABLE when the backing store cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;

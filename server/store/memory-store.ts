@@ -2,7 +2,17 @@ import { EventEmitter } from 'node:events';
 import type { ConversationRecord } from '../domain/conversation.js';
 import { AppError } from '../errors.js';
 import type { ConversationEvent } from '../transport/protocol.js';
-import { DEFAULT_READ_LIMIT, type AppendRequest, type AppendResult, type ChatStore, type NewEvent } from './chat-store.js';
+import {
+  DEFAULT_READ_LIMIT,
+  type AgentAccount,
+  type AppendRequest,
+  type AppendResult,
+  type ChatStore,
+  type NewEvent,
+  type Presence,
+  type Session,
+  type StoredItem,
+} from './chat-store.js';
 
 interface StoredConversation {
   record: ConversationRecord;
@@ -10,8 +20,29 @@ interface StoredConversation {
   dedupe: Map<string, { seq: number; messageId: string }>;
 }
 
+const RECENT_WAITS_KEPT = 50;
+
 function numbered(events: NewEvent[], firstSeq: number): ConversationEvent[] {
   return events.map((event, index) => ({ ...event, seq: firstSeq + index }) as ConversationEvent);
+}
+
+/** A sorted set of conversation ids by score, ties by id (as Redis orders them). */
+class SortedQueue {
+  private readonly scores = new Map<string, number>();
+  has(member: string): boolean {
+    return this.scores.has(member);
+  }
+  add(member: string, score: number): void {
+    this.scores.set(member, score);
+  }
+  remove(member: string): void {
+    this.scores.delete(member);
+  }
+  ordered(): { conversationId: string; score: number }[] {
+    return [...this.scores.entries()]
+      .sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1))
+      .map(([conversationId, score]) => ({ conversationId, score }));
+  }
 }
 
 /**
@@ -20,21 +51,38 @@ function numbered(events: NewEvent[], firstSeq: number): ConversationEvent[] {
  */
 export function createMemoryStore(): ChatStore {
   const conversations = new Map<string, StoredConversation>();
+  const queues = new Map<string, SortedQueue>();
+  const chats = new Map<string, Set<string>>();
+  const waits = new Map<string, number[]>();
+  const agents = new Map<string, AgentAccount>();
+  const sessions = new Map<string, Session>();
+  const presence = new Map<string, Presence>();
+  const items = new Map<string, StoredItem[]>();
   const bus = new EventEmitter();
   bus.setMaxListeners(0);
   let closed = false;
 
-  function publish(conversationId: string, events: ConversationEvent[]): void {
-    // Deliver after the caller's await resolves, as a networked store would.
-    queueMicrotask(() => bus.emit(conversationId, events.map((event) => structuredClone(event))));
+  const queueOf = (name: string) => queues.get(name) ?? queues.set(name, new SortedQueue()).get(name)!;
+  const chatsOf = (agentId: string) => chats.get(agentId) ?? chats.set(agentId, new Set()).get(agentId)!;
+
+  // Delivered after the caller's await resolves, as a networked store would.
+  function emit(channel: string, payload: unknown): void {
+    queueMicrotask(() => bus.emit(channel, structuredClone(payload)));
+  }
+
+  function listen<T>(channel: string, listener: (payload: T) => void) {
+    bus.on(channel, listener);
+    return Promise.resolve(async () => {
+      bus.off(channel, listener);
+    });
   }
 
   return {
     async createConversation(record, events) {
-      if (conversations.has(record.id)) throw new Error(`conversation ${record.id} already exists`);
+      if (conversations.has(record.id)) throw new AppError('INTERNAL', `conversation ${record.id} already exists`);
       const stored = numbered(events, 1);
-      conversations.set(record.id, { record: { ...record, lastSeq: stored.length }, events: stored, dedupe: new Map() });
-      publish(record.id, stored);
+      conversations.set(record.id, { record: { ...record, lastSeq: stored.length, agentId: null, handoff: null }, events: stored, dedupe: new Map() });
+      emit(`events:${record.id}`, stored);
       return structuredClone(stored);
     },
 
@@ -53,14 +101,25 @@ export function createMemoryStore(): ChatStore {
       if (request.expectStates && !request.expectStates.includes(found.record.state)) {
         return { status: 'conflict', state: found.record.state };
       }
+      if (request.expectAgentId !== undefined && found.record.agentId !== request.expectAgentId) return { status: 'agent_mismatch' };
+      const { queue, agentChats } = request;
+      if (queue?.remove !== undefined && !queueOf(queue.remove).has(request.conversationId)) return { status: 'not_queued' };
+      if (agentChats?.add && chatsOf(agentChats.add.agentId).size >= agentChats.add.capacity && !chatsOf(agentChats.add.agentId).has(request.conversationId)) {
+        return { status: 'at_capacity' };
+      }
+
       const events = numbered(request.events, found.record.lastSeq + 1);
       found.events.push(...events);
-      found.record = { ...found.record, ...request.patch, lastSeq: found.record.lastSeq + events.length, updatedAt: request.updatedAt };
+      found.record = { ...found.record, ...structuredClone(request.patch), lastSeq: found.record.lastSeq + events.length, updatedAt: request.updatedAt };
       const first = events[0];
       if (request.dedupeKey !== undefined && first && first.type === 'message.new') {
         found.dedupe.set(request.dedupeKey, { seq: first.seq, messageId: first.messageId });
       }
-      publish(request.conversationId, events);
+      if (queue?.remove !== undefined) queueOf(queue.remove).remove(request.conversationId);
+      if (queue?.add) queueOf(queue.add.queue).add(request.conversationId, queue.add.score);
+      if (agentChats?.remove !== undefined) chatsOf(agentChats.remove).delete(request.conversationId);
+      if (agentChats?.add) chatsOf(agentChats.add.agentId).add(request.conversationId);
+      if (events.length > 0) emit(`events:${request.conversationId}`, events);
       return { status: 'appended', events: structuredClone(events), lastSeq: found.record.lastSeq };
     },
 
@@ -70,12 +129,78 @@ export function createMemoryStore(): ChatStore {
       return structuredClone(found.events.slice(afterSeq, afterSeq + limit));
     },
 
-    async subscribe(conversationId, listener) {
-      bus.on(conversationId, listener);
-      return async () => {
-        bus.off(conversationId, listener);
-      };
+    subscribe: (conversationId, listener) => listen(`events:${conversationId}`, listener),
+
+    async queueMembers(queue, limit = 1000) {
+      return queueOf(queue).ordered().slice(0, limit);
     },
+    async queuePosition(queue, conversationId) {
+      const index = queueOf(queue).ordered().findIndex((member) => member.conversationId === conversationId);
+      return index < 0 ? null : index + 1;
+    },
+    async agentChats(agentId) {
+      return [...chatsOf(agentId)].sort();
+    },
+    async recordWait(queue, waitMs) {
+      const list = waits.get(queue) ?? [];
+      list.unshift(waitMs);
+      waits.set(queue, list.slice(0, RECENT_WAITS_KEPT));
+    },
+    async recentWaits(queue, count) {
+      return (waits.get(queue) ?? []).slice(0, count);
+    },
+
+    async saveAgent(account) {
+      const existing = [...agents.values()].find((a) => a.email === account.email && a.id !== account.id);
+      if (existing) throw new AppError('VALIDATION_FAILED', `An account with e-mail ${account.email} already exists.`);
+      agents.set(account.id, structuredClone(account));
+    },
+    async getAgent(agentId) {
+      const found = agents.get(agentId);
+      return found ? structuredClone(found) : null;
+    },
+    async findAgentByEmail(email) {
+      const found = [...agents.values()].find((a) => a.email === email);
+      return found ? structuredClone(found) : null;
+    },
+    async listAgents() {
+      return [...agents.values()].map((a) => structuredClone(a)).sort((a, b) => (a.id < b.id ? -1 : 1));
+    },
+    async createSession(session) {
+      sessions.set(session.token, { ...session });
+    },
+    async getSession(token) {
+      const found = sessions.get(token);
+      if (!found) return null;
+      if (Date.parse(found.expiresAt) <= Date.now()) {
+        sessions.delete(token);
+        return null;
+      }
+      return { ...found };
+    },
+    async deleteSession(token) {
+      sessions.delete(token);
+    },
+    async setPresence(entry) {
+      presence.set(entry.agentId, { ...entry });
+    },
+    async listPresence() {
+      return [...presence.values()].map((p) => ({ ...p }));
+    },
+
+    async addItem(item) {
+      const list = items.get(item.kind) ?? [];
+      list.unshift(structuredClone(item));
+      items.set(item.kind, list);
+    },
+    async listItems(kind, limit = 200) {
+      return structuredClone((items.get(kind) ?? []).slice(0, limit));
+    },
+
+    async publish(channel, message) {
+      emit(`signal:${channel}`, message);
+    },
+    subscribeChannel: (channel, listener) => listen(`signal:${channel}`, listener),
 
     async ping() {
       if (closed) throw new AppError('STORE_UNAVAILABLE', 'The store is closed.');

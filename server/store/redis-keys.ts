@@ -1,22 +1,28 @@
+import { createHash } from 'node:crypto';
+
 /**
  * Every Redis key and channel name, built in one place. All keys of one deployment share
  * the `{tenant}` hash tag, so every Lua script touches one Cluster slot.
  */
-export interface RedisKeys {
-  readonly prefix: string;
-  conversation(conversationId: string): string;
-  events(conversationId: string): string;
-  dedupe(conversationId: string): string;
-  eventsChannel(conversationId: string): string;
-}
-
-export function createRedisKeys(namespace: string, tenant: string): RedisKeys {
+export function createRedisKeys(namespace: string, tenant: string) {
   const prefix = `${namespace}:{${tenant}}`;
   return {
     prefix,
-    conversation: (id) => `${prefix}:conv:${id}`,
-    events: (id) => `${prefix}:conv:${id}:events`,
-    dedupe: (id) => `${prefix}:conv:${id}:dedupe`,
-    eventsChannel: (id) => `${prefix}:events:${id}`,
+    conversation: (id: string) => `${prefix}:conv:${id}`,
+    events: (id: string) => `${prefix}:conv:${id}:events`,
+    dedupe: (id: string) => `${prefix}:conv:${id}:dedupe`,
+    eventsChannel: (id: string) => `${prefix}:events:${id}`,
+    queue: (name: string) => `${prefix}:queue:${name}`,
+    agentChats: (agentId: string) => `${prefix}:agent:${agentId}:chats`,
+    waits: (queue: string) => `${prefix}:waits:${queue}`,
+    agents: () => `${prefix}:agents`,
+    agentEmails: () => `${prefix}:agents:email`,
+    /** Sessions are keyed by a hash of the token, so the key space does not hold usable tokens. */
+    session: (token: string) => `${prefix}:session:${createHash('sha256').update(token).digest('hex')}`,
+    presence: () => `${prefix}:presence`,
+    items: (kind: string) => `${prefix}:items:${kind}`,
+    signalChannel: (name: string) => `${prefix}:signal:${name}`,
   };
 }
+
+export type RedisKeys = ReturnType<typeof createRedisKeys>;

@@ -20,32 +20,68 @@ return n
 `;
 
 /**
- * appendEvents
- * KEYS[1] conversation hash, KEYS[2] events list, KEYS[3] dedupe hash
- * ARGV[1] dedupe key or '', ARGV[2] message id recorded for the dedupe key,
- * ARGV[3] allowed current states, comma-separated, or '', ARGV[4] updatedAt,
- * ARGV[5] N (number of events), ARGV[6..N+5] event JSON, ARGV[N+6..] field, value pairs to set
- * Returns {'appended', lastSeq} | {'duplicate', seq, messageId} | {'conflict', state} | {'not_found'}
+ * appendEvents: guards, then append + patch + queue and agent-chat moves, all or nothing.
+ * KEYS[1] conversation hash, KEYS[2] events list, KEYS[3] dedupe hash,
+ * KEYS[4] queue to leave, KEYS[5] queue to join, KEYS[6] agent chats to leave, KEYS[7] agent chats to join
+ *   (unused ones repeat KEYS[1] and are not touched)
+ * ARGV[1] control JSON: d dedupe key ('' none), dm message id for it, s allowed states csv ('' any),
+ *   a expected agentId ('' = nobody; absent = no check), u updatedAt, qr 1 = leave queue (guard: member),
+ *   qa score string = join queue, cr 1 = leave agent chats, ca capacity = join agent chats (guard),
+ *   m member (conversation id), f field/value pairs to set, x fields to delete
+ * ARGV[2..] event JSON, numbered from lastSeq + 1
+ * Returns {'appended', lastSeq} | {'duplicate', seq, messageId} | {'conflict', state}
+ *   | {'agent_mismatch'} | {'not_queued'} | {'at_capacity'} | {'not_found'}
  */
 export const APPEND_EVENTS = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'not_found'} end
-if ARGV[1] ~= '' then
-  local seen = redis.call('HGET', KEYS[3], ARGV[1])
+local c = cjson.decode(ARGV[1])
+if c.d ~= '' then
+  local seen = redis.call('HGET', KEYS[3], c.d)
   if seen then
     local sep = string.find(seen, '|', 1, true)
     return {'duplicate', string.sub(seen, 1, sep - 1), string.sub(seen, sep + 1)}
   end
 end
-if ARGV[3] ~= '' then
+if c.s ~= '' then
   local state = redis.call('HGET', KEYS[1], 'state')
-  if not string.find(',' .. ARGV[3] .. ',', ',' .. state .. ',', 1, true) then return {'conflict', state} end
+  if not string.find(',' .. c.s .. ',', ',' .. state .. ',', 1, true) then return {'conflict', state} end
 end
-local n = tonumber(ARGV[5])
+if c.a ~= nil then
+  local agent = redis.call('HGET', KEYS[1], 'agentId') or ''
+  if agent ~= c.a then return {'agent_mismatch'} end
+end
+if c.qr == 1 and not redis.call('ZSCORE', KEYS[4], c.m) then return {'not_queued'} end
+if c.ca ~= nil and redis.call('SISMEMBER', KEYS[7], c.m) == 0 and redis.call('SCARD', KEYS[7]) >= c.ca then
+  return {'at_capacity'}
+end
+local n = #ARGV - 1
 local last = tonumber(redis.call('HGET', KEYS[1], 'lastSeq'))
-for i = 6, n + 5 do redis.call('RPUSH', KEYS[2], ARGV[i]) end
-local fields = {}
-for i = n + 6, #ARGV do fields[#fields + 1] = ARGV[i] end
-redis.call('HSET', KEYS[1], 'lastSeq', last + n, 'updatedAt', ARGV[4], unpack(fields))
-if ARGV[1] ~= '' then redis.call('HSET', KEYS[3], ARGV[1], (last + 1) .. '|' .. ARGV[2]) end
+for i = 2, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
+redis.call('HSET', KEYS[1], 'lastSeq', last + n, 'updatedAt', c.u, unpack(c.f))
+if #c.x > 0 then redis.call('HDEL', KEYS[1], unpack(c.x)) end
+if c.d ~= '' then redis.call('HSET', KEYS[3], c.d, (last + 1) .. '|' .. c.dm) end
+if c.qr == 1 then redis.call('ZREM', KEYS[4], c.m) end
+if c.qa ~= nil then redis.call('ZADD', KEYS[5], c.qa, c.m) end
+if c.cr == 1 then redis.call('SREM', KEYS[6], c.m) end
+if c.ca ~= nil then redis.call('SADD', KEYS[7], c.m) end
 return {'appended', tostring(last + n)}
+`;
+
+/**
+ * saveAgent
+ * KEYS[1] agents hash (id -> JSON), KEYS[2] e-mail index hash (email -> id)
+ * ARGV[1] id, ARGV[2] email, ARGV[3] account JSON
+ * Returns 1, or -1 when the e-mail belongs to another account.
+ */
+export const SAVE_AGENT = `
+local owner = redis.call('HGET', KEYS[2], ARGV[2])
+if owner and owner ~= ARGV[1] then return -1 end
+local previous = redis.call('HGET', KEYS[1], ARGV[1])
+if previous then
+  local old = cjson.decode(previous)
+  if old.email ~= ARGV[2] then redis.call('HDEL', KEYS[2], old.email) end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[1])
+return 1
 `;

@@ -1,44 +1,61 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import * as zm from 'zod/mini';
 import { z } from 'zod';
-import { conversationRecordSchema, CONVERSATION_SCHEMA_VERSION, type ConversationRecord } from '../domain/conversation.js';
+import * as zm from 'zod/mini';
+import { languageSchema } from '../../bot/language.js';
+import { conversationRecordSchema, conversationStateSchema, CONVERSATION_SCHEMA_VERSION } from '../domain/conversation.js';
 import { AppError } from '../errors.js';
 import { conversationEventSchema, type ConversationEvent } from '../transport/protocol.js';
-import { DEFAULT_READ_LIMIT, type AppendResult, type ChatStore, type ConversationPatch, type EventsListener, type NewEvent } from './chat-store.js';
+import {
+  DEFAULT_READ_LIMIT,
+  type AgentAccount,
+  type AppendRequest,
+  type AppendResult,
+  type ChatStore,
+  type EventsListener,
+  type MessageListener,
+  type NewEvent,
+  type Presence,
+  type Session,
+  type StoredItem,
+} from './chat-store.js';
 import { createRedisKeys } from './redis-keys.js';
-import { APPEND_EVENTS, CREATE_CONVERSATION } from './redis-scripts.js';
+import { APPEND_EVENTS, CREATE_CONVERSATION, SAVE_AGENT } from './redis-scripts.js';
 
 export interface RedisStoreOptions {
   url: string;
   /** Key namespace; tests pass a unique one per run. */
   namespace?: string;
   tenant?: string;
-  /** How long a command may wait for a connection before STORE_UNAVAILABLE. */
+  /** How long a command may take before STORE_UNAVAILABLE. */
   commandTimeoutMs?: number;
 }
 
 type ScriptedRedis = Redis & {
   createConversation(...args: (string | number)[]): Promise<number>;
   appendEvents(...args: (string | number)[]): Promise<string[]>;
+  saveAgent(...args: string[]): Promise<number>;
 };
 
-const publishedSchema = z.object({ events: z.array(z.unknown()) });
+/* Data read back from Redis is parsed again, by schema. */
+const agentAccountSchema = z.object({
+  id: z.string(),
+  email: z.string(),
+  displayName: z.string(),
+  role: z.enum(['agent', 'analyst', 'admin']),
+  languages: z.array(languageSchema),
+  capacity: z.number().int().positive(),
+  passwordHash: z.string(),
+  createdAt: z.string(),
+});
+const sessionSchema = z.object({ token: z.string(), agentId: z.string(), expiresAt: z.string() });
+const presenceSchema = z.object({ agentId: z.string(), status: z.enum(['online', 'away', 'offline']), lastSeen: z.number() });
+const itemSchema = z.object({ id: z.string(), kind: z.enum(['left_message', 'feedback', 'resolution']), at: z.string(), data: z.record(z.string(), z.unknown()) });
+const publishedEventsSchema = z.object({ events: z.array(z.unknown()) });
 
-function parseEvent(json: string, seq: number): ConversationEvent {
-  return zm.parse(conversationEventSchema, { ...JSON.parse(json), seq });
-}
-
-function serialiseEvent(event: NewEvent): string {
-  return JSON.stringify(event);
-}
-
-function patchFields(patch: ConversationPatch | undefined): string[] {
-  const fields: string[] = [];
-  if (!patch) return fields;
-  if (patch.state !== undefined) fields.push('state', patch.state);
-  if (patch.language !== undefined) fields.push('language', patch.language);
-  if (patch.context !== undefined) fields.push('context', JSON.stringify(patch.context));
-  return fields;
+function parseJson<T>(schema: z.ZodType<T>, json: string, what: string): T {
+  const parsed = schema.safeParse(JSON.parse(json));
+  if (!parsed.success) throw new AppError('INTERNAL', `${what} is stored in an unknown shape`);
+  return parsed.data;
 }
 
 function unavailable(error: unknown): AppError {
@@ -46,7 +63,16 @@ function unavailable(error: unknown): AppError {
   return new AppError('STORE_UNAVAILABLE', undefined, { cause: error });
 }
 
-/** Maps a Redis reply of appendEvents to the port's result: the one place that knows its shape. */
+/** Runs one Redis call, turning connection failures into STORE_UNAVAILABLE. */
+async function call<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw unavailable(error);
+  }
+}
+
+/** Maps a reply of appendEvents to the port's result: the one place that knows its shape. */
 function toAppendResult(reply: string[], events: NewEvent[]): AppendResult {
   const [status, a, b] = reply;
   switch (status) {
@@ -58,7 +84,10 @@ function toAppendResult(reply: string[], events: NewEvent[]): AppendResult {
     case 'duplicate':
       return { status, seq: Number(a), messageId: String(b) };
     case 'conflict':
-      return { status, state: zm.parse(conversationRecordSchema.shape.state, a) };
+      return { status, state: conversationStateSchema.parse(a) };
+    case 'agent_mismatch':
+    case 'not_queued':
+    case 'at_capacity':
     case 'not_found':
       return { status };
     default:
@@ -79,18 +108,14 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Chat
     connectTimeout: 2000,
     retryStrategy: (attempt) => Math.min(100 * attempt, 2000),
   };
-  const redis = new Redis(options.url, {
-    ...base,
-    enableOfflineQueue: false,
-    commandTimeout: options.commandTimeoutMs ?? 2000,
-  }) as ScriptedRedis;
+  const redis = new Redis(options.url, { ...base, enableOfflineQueue: false, commandTimeout: options.commandTimeoutMs ?? 2000 }) as ScriptedRedis;
   const subscriber = new Redis(options.url, { ...base, enableOfflineQueue: true });
-  // Connection errors surface as STORE_UNAVAILABLE on the commands; the 'error' events
-  // themselves must be handled or Node treats them as fatal.
+  // Failures surface as STORE_UNAVAILABLE on the commands; unhandled 'error' events would be fatal.
   redis.on('error', () => {});
   subscriber.on('error', () => {});
   redis.defineCommand('createConversation', { numberOfKeys: 2, lua: CREATE_CONVERSATION });
-  redis.defineCommand('appendEvents', { numberOfKeys: 3, lua: APPEND_EVENTS });
+  redis.defineCommand('appendEvents', { numberOfKeys: 7, lua: APPEND_EVENTS });
+  redis.defineCommand('saveAgent', { numberOfKeys: 2, lua: SAVE_AGENT });
   try {
     await Promise.all([redis.connect(), subscriber.connect()]);
   } catch (error) {
@@ -99,25 +124,50 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Chat
     throw unavailable(error);
   }
 
-  const listeners = new Map<string, Set<EventsListener>>();
+  const listeners = new Map<string, Set<(message: string) => void>>();
   subscriber.on('message', (channel: string, message: string) => {
-    const set = listeners.get(channel);
-    if (!set) return;
-    let events: ConversationEvent[];
-    try {
-      events = publishedSchema.parse(JSON.parse(message)).events.map((event) => zm.parse(conversationEventSchema, event));
-    } catch {
-      return; // a malformed notification is ignored; subscribers re-read the store on gaps
-    }
-    for (const listener of set) listener(events);
+    for (const listener of listeners.get(channel) ?? []) listener(message);
   });
 
-  async function publish(conversationId: string, events: ConversationEvent[]): Promise<void> {
-    try {
-      await redis.publish(keys.eventsChannel(conversationId), JSON.stringify({ events }));
-    } catch {
-      // The events are stored; a lost notification is repaired by readers on their next gap check.
+  async function listen(channel: string, listener: (message: string) => void) {
+    let set = listeners.get(channel);
+    if (!set) {
+      set = new Set();
+      listeners.set(channel, set);
+      await subscriber.subscribe(channel).catch((error: unknown) => {
+        listeners.delete(channel);
+        throw unavailable(error);
+      });
     }
+    set.add(listener);
+    return async () => {
+      const current = listeners.get(channel);
+      if (!current) return;
+      current.delete(listener);
+      if (current.size === 0) {
+        listeners.delete(channel);
+        await subscriber.unsubscribe(channel).catch(() => {});
+      }
+    };
+  }
+
+  async function publishEvents(conversationId: string, events: ConversationEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    // The events are stored; a lost notification is repaired by readers on their next gap check.
+    await redis.publish(keys.eventsChannel(conversationId), JSON.stringify({ events })).catch(() => {});
+  }
+
+  function parseConversation(hash: Record<string, string>, conversationId: string) {
+    const parsed = conversationRecordSchema.safeParse({
+      ...hash,
+      v: Number(hash.v),
+      lastSeq: Number(hash.lastSeq),
+      context: hash.context ? JSON.parse(hash.context) : undefined,
+      agentId: hash.agentId ?? null,
+      handoff: hash.handoff ? JSON.parse(hash.handoff) : null,
+    });
+    if (!parsed.success) throw new AppError('INTERNAL', `conversation ${conversationId} is stored in an unknown shape`);
+    return parsed.data;
   }
 
   return {
@@ -131,96 +181,161 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Chat
         'language', record.language,
         'context', JSON.stringify(record.context),
       ];
-      let reply: number;
-      try {
-        reply = await redis.createConversation(
-          keys.conversation(record.id), keys.events(record.id),
-          events.length, ...events.map(serialiseEvent), ...fields,
-        );
-      } catch (error) {
-        throw unavailable(error);
-      }
+      const reply = await call(() =>
+        redis.createConversation(keys.conversation(record.id), keys.events(record.id), events.length, ...events.map((e) => JSON.stringify(e)), ...fields),
+      );
       if (reply === -1) throw new AppError('INTERNAL', `conversation ${record.id} already exists`);
       const stored = events.map((event, i) => ({ ...event, seq: i + 1 }) as ConversationEvent);
-      await publish(record.id, stored);
+      await publishEvents(record.id, stored);
       return stored;
     },
 
     async getConversation(conversationId) {
-      let hash: Record<string, string>;
-      try {
-        hash = await redis.hgetall(keys.conversation(conversationId));
-      } catch (error) {
-        throw unavailable(error);
-      }
-      if (!hash.id) return null;
-      const parsed = conversationRecordSchema.safeParse({
-        ...hash,
-        v: Number(hash.v),
-        lastSeq: Number(hash.lastSeq),
-        context: hash.context ? JSON.parse(hash.context) : undefined,
-      });
-      if (!parsed.success) throw new AppError('INTERNAL', `conversation ${conversationId} is stored in an unknown shape`);
-      return parsed.data satisfies ConversationRecord;
+      const hash = await call(() => redis.hgetall(keys.conversation(conversationId)));
+      return hash.id ? parseConversation(hash, conversationId) : null;
     },
 
-    async append(request) {
-      let reply: string[];
+    async append(request: AppendRequest) {
+      const id = request.conversationId;
       const first = request.events[0];
-      const dedupeMessageId = first && first.type === 'message.new' ? first.messageId : '';
-      try {
-        reply = await redis.appendEvents(
-          keys.conversation(request.conversationId), keys.events(request.conversationId), keys.dedupe(request.conversationId),
-          request.dedupeKey ?? '', dedupeMessageId, (request.expectStates ?? []).join(','), request.updatedAt,
-          request.events.length, ...request.events.map(serialiseEvent), ...patchFields(request.patch),
-        );
-      } catch (error) {
-        throw unavailable(error);
-      }
+      const patch = request.patch ?? {};
+      const set: string[] = [];
+      const remove: string[] = [];
+      if (patch.state !== undefined) set.push('state', patch.state);
+      if (patch.language !== undefined) set.push('language', patch.language);
+      if (patch.context !== undefined) set.push('context', JSON.stringify(patch.context));
+      if (patch.agentId !== undefined) (patch.agentId === null ? remove.push('agentId') : set.push('agentId', patch.agentId));
+      if (patch.handoff !== undefined) (patch.handoff === null ? remove.push('handoff') : set.push('handoff', JSON.stringify(patch.handoff)));
+      const control = {
+        d: request.dedupeKey ?? '',
+        dm: first && first.type === 'message.new' ? first.messageId : '',
+        s: (request.expectStates ?? []).join(','),
+        ...(request.expectAgentId === undefined ? {} : { a: request.expectAgentId ?? '' }),
+        u: request.updatedAt,
+        qr: request.queue?.remove === undefined ? 0 : 1,
+        ...(request.queue?.add ? { qa: String(request.queue.add.score) } : {}),
+        cr: request.agentChats?.remove === undefined ? 0 : 1,
+        ...(request.agentChats?.add ? { ca: request.agentChats.add.capacity } : {}),
+        m: id,
+        f: set,
+        x: remove,
+      };
+      const conversationKey = keys.conversation(id);
+      const reply = await call(() =>
+        redis.appendEvents(
+          conversationKey,
+          keys.events(id),
+          keys.dedupe(id),
+          request.queue?.remove !== undefined ? keys.queue(request.queue.remove) : conversationKey,
+          request.queue?.add ? keys.queue(request.queue.add.queue) : conversationKey,
+          request.agentChats?.remove !== undefined ? keys.agentChats(request.agentChats.remove) : conversationKey,
+          request.agentChats?.add ? keys.agentChats(request.agentChats.add.agentId) : conversationKey,
+          JSON.stringify(control),
+          ...request.events.map((e) => JSON.stringify(e)),
+        ),
+      );
       const result = toAppendResult(reply, request.events);
-      if (result.status === 'appended') await publish(request.conversationId, result.events);
+      if (result.status === 'appended') await publishEvents(id, result.events);
       return result;
     },
 
     async readEvents(conversationId, afterSeq, limit = DEFAULT_READ_LIMIT) {
-      let items: string[];
-      try {
-        items = await redis.lrange(keys.events(conversationId), afterSeq, afterSeq + limit - 1);
-      } catch (error) {
-        throw unavailable(error);
-      }
-      return items.map((json, i) => parseEvent(json, afterSeq + i + 1));
+      const items = await call(() => redis.lrange(keys.events(conversationId), afterSeq, afterSeq + limit - 1));
+      return items.map((json, i) => zm.parse(conversationEventSchema, { ...JSON.parse(json), seq: afterSeq + i + 1 }));
     },
 
-    async subscribe(conversationId, listener) {
-      const channel = keys.eventsChannel(conversationId);
-      let set = listeners.get(channel);
-      if (!set) {
-        set = new Set();
-        listeners.set(channel, set);
-        await subscriber.subscribe(channel).catch((error: unknown) => {
-          listeners.delete(channel);
-          throw unavailable(error);
-        });
-      }
-      set.add(listener);
-      return async () => {
-        const current = listeners.get(channel);
-        if (!current) return;
-        current.delete(listener);
-        if (current.size === 0) {
-          listeners.delete(channel);
-          await subscriber.unsubscribe(channel).catch(() => {});
+    subscribe(conversationId, listener: EventsListener) {
+      return listen(keys.eventsChannel(conversationId), (message) => {
+        let events: ConversationEvent[];
+        try {
+          events = publishedEventsSchema.parse(JSON.parse(message)).events.map((event) => zm.parse(conversationEventSchema, event));
+        } catch {
+          return; // a malformed notification is ignored; subscribers re-read the store on gaps
         }
-      };
+        listener(events);
+      });
+    },
+
+    async queueMembers(queue, limit = 1000) {
+      const flat = await call(() => redis.zrange(keys.queue(queue), 0, limit - 1, 'WITHSCORES'));
+      const members: { conversationId: string; score: number }[] = [];
+      for (let i = 0; i + 1 < flat.length; i += 2) members.push({ conversationId: flat[i] ?? '', score: Number(flat[i + 1]) });
+      return members;
+    },
+    async queuePosition(queue, conversationId) {
+      const rank = await call(() => redis.zrank(keys.queue(queue), conversationId));
+      return rank === null ? null : rank + 1;
+    },
+    async agentChats(agentId) {
+      return (await call(() => redis.smembers(keys.agentChats(agentId)))).sort();
+    },
+    async recordWait(queue, waitMs) {
+      await call(() => redis.multi().lpush(keys.waits(queue), String(Math.round(waitMs))).ltrim(keys.waits(queue), 0, 49).exec());
+    },
+    async recentWaits(queue, count) {
+      return (await call(() => redis.lrange(keys.waits(queue), 0, count - 1))).map(Number).filter(Number.isFinite);
+    },
+
+    async saveAgent(account: AgentAccount) {
+      const reply = await call(() => redis.saveAgent(keys.agents(), keys.agentEmails(), account.id, account.email, JSON.stringify(account)));
+      if (reply === -1) throw new AppError('VALIDATION_FAILED', `An account with e-mail ${account.email} already exists.`);
+    },
+    async getAgent(agentId) {
+      const json = await call(() => redis.hget(keys.agents(), agentId));
+      return json ? parseJson(agentAccountSchema, json, `agent ${agentId}`) : null;
+    },
+    async findAgentByEmail(email) {
+      const id = await call(() => redis.hget(keys.agentEmails(), email));
+      if (!id) return null;
+      const json = await call(() => redis.hget(keys.agents(), id));
+      return json ? parseJson(agentAccountSchema, json, `agent ${id}`) : null;
+    },
+    async listAgents() {
+      const all = await call(() => redis.hgetall(keys.agents()));
+      return Object.entries(all).map(([id, json]) => parseJson(agentAccountSchema, json, `agent ${id}`)).sort((a, b) => (a.id < b.id ? -1 : 1));
+    },
+    async createSession(session: Session) {
+      const ttl = Math.max(1, Date.parse(session.expiresAt) - Date.now());
+      await call(() => redis.set(keys.session(session.token), JSON.stringify(session), 'PX', ttl));
+    },
+    async getSession(token) {
+      const json = await call(() => redis.get(keys.session(token)));
+      return json ? parseJson(sessionSchema, json, 'session') : null;
+    },
+    async deleteSession(token) {
+      await call(() => redis.del(keys.session(token)));
+    },
+    async setPresence(presence: Presence) {
+      await call(() => redis.hset(keys.presence(), presence.agentId, JSON.stringify(presence)));
+    },
+    async listPresence() {
+      const all = await call(() => redis.hgetall(keys.presence()));
+      return Object.values(all).map((json) => parseJson(presenceSchema, json, 'presence'));
+    },
+
+    async addItem(item: StoredItem) {
+      await call(() => redis.lpush(keys.items(item.kind), JSON.stringify(item)));
+    },
+    async listItems(kind, limit = 200) {
+      const items = await call(() => redis.lrange(keys.items(kind), 0, limit - 1));
+      return items.map((json) => parseJson(itemSchema, json, 'item'));
+    },
+
+    async publish(channel, message) {
+      await call(() => redis.publish(keys.signalChannel(channel), JSON.stringify(message)));
+    },
+    subscribeChannel(channel, listener: MessageListener) {
+      return listen(keys.signalChannel(channel), (message) => {
+        try {
+          listener(JSON.parse(message));
+        } catch {
+          // not JSON: ignored
+        }
+      });
     },
 
     async ping() {
-      try {
-        await redis.ping();
-      } catch (error) {
-        throw unavailable(error);
-      }
+      await call(() => redis.ping());
     },
 
     async close() {

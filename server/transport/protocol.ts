@@ -47,6 +47,14 @@ export const sendFrameSchema = z.object({
 });
 export const typingFrameSchema = z.object({ type: z.literal('typing'), active: z.boolean() });
 export const pingFrameSchema = z.object({ type: z.literal('ping') });
+/** The listener ends the chat (or leaves the queue). */
+export const leaveFrameSchema = z.object({ type: z.literal('conversation.leave') });
+/** When no person is available: a message and an e-mail address for agents to answer later. */
+export const leaveMessageFrameSchema = z.object({
+  type: z.literal('message.leave'),
+  email: z.string().check(z.maxLength(254), z.regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/)),
+  text: z.string().check(z.minLength(1), z.maxLength(MAX_TEXT_LENGTH)),
+});
 
 export const clientFrameSchema = z.discriminatedUnion('type', [
   startFrameSchema,
@@ -54,9 +62,11 @@ export const clientFrameSchema = z.discriminatedUnion('type', [
   sendFrameSchema,
   typingFrameSchema,
   pingFrameSchema,
+  leaveFrameSchema,
+  leaveMessageFrameSchema,
 ]);
 export type ClientFrame = z.infer<typeof clientFrameSchema>;
-export const CLIENT_FRAME_TYPES = ['conversation.start', 'conversation.resume', 'message.send', 'typing', 'ping'] as const;
+export const CLIENT_FRAME_TYPES = ['conversation.start', 'conversation.resume', 'message.send', 'typing', 'ping', 'conversation.leave', 'message.leave'] as const;
 
 /* ---------- conversation events (stored, numbered, replayed) ---------- */
 
@@ -66,7 +76,9 @@ export type Author = z.infer<typeof authorSchema>;
 export const quickReplySchema = z.object({ label: z.string(), value: z.string() });
 export type QuickReply = z.infer<typeof quickReplySchema>;
 
-export const conversationStateSchema = z.enum(['bot', 'awaiting_agent', 'closed']);
+/** bot: the bot answers; queued: waiting for a person; assigned: a person has it; closed: ended. */
+export const CONVERSATION_STATES = ['bot', 'queued', 'assigned', 'closed'] as const;
+export const conversationStateSchema = z.enum(CONVERSATION_STATES);
 export type ConversationState = z.infer<typeof conversationStateSchema>;
 
 export const messageEventSchema = z.object({
@@ -95,6 +107,8 @@ export const stateEventSchema = z.object({
   from: z.nullable(conversationStateSchema),
   to: conversationStateSchema,
   reason: z.string(),
+  /** Set when a person joins (assigned): the name the listener sees. */
+  agentName: z.optional(z.string()),
 });
 export const conversationEventSchema = z.discriminatedUnion('type', [messageEventSchema, stateEventSchema]);
 export type ConversationEvent = z.infer<typeof conversationEventSchema>;
@@ -130,6 +144,15 @@ export const errorFrameSchema = z.object({
   /** Set when the error refers to one listener message. */
   clientId: z.optional(z.string()),
 });
+/** While queued: where the listener stands, refreshed as it changes. etaSeconds is null without recent data. */
+export const queuePositionFrameSchema = z.object({
+  type: z.literal('queue.position'),
+  position: z.number().check(z.int(), z.gte(1)),
+  etaSeconds: z.nullable(z.number()),
+  agentsOnline: z.number().check(z.int(), z.gte(0)),
+});
+/** The result of message.leave. */
+export const messageLeftFrameSchema = z.object({ type: z.literal('message.left') });
 export const drainingFrameSchema = z.object({ type: z.literal('server.draining'), retryAfterMs: seqSchema });
 export const pongFrameSchema = z.object({ type: z.literal('pong') });
 
@@ -142,6 +165,8 @@ export const serverFrameSchema = z.discriminatedUnion('type', [
   errorFrameSchema,
   drainingFrameSchema,
   pongFrameSchema,
+  queuePositionFrameSchema,
+  messageLeftFrameSchema,
 ]);
 export type ServerFrame = z.infer<typeof serverFrameSchema>;
 export type ErrorFrame = z.infer<typeof errorFrameSchema>;

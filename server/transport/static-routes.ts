@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { AppError } from '../errors.js';
 
 function escapeHtml(text: string): string {
@@ -8,20 +8,48 @@ function escapeHtml(text: string): string {
 }
 
 /** The demo help page and the widget bundle. Files are read once, at first request. */
-export function registerStaticRoutes(app: FastifyInstance, deps: { publicDir: string; widgetBundlePath: string; brand: string }): void {
-  let page: Promise<string> | undefined;
-  let bundle: Promise<Buffer> | undefined;
+export interface StaticRoutesDeps {
+  publicDir: string;
+  widgetBundlePath: string;
+  consoleBundlePath: string;
+  brand: string;
+}
 
-  app.get('/', async (_request, reply) => {
-    page ??= readFile(path.join(deps.publicDir, 'index.html'), 'utf8').then((html) => html.replaceAll('{brand}', escapeHtml(deps.brand)));
-    return reply.type('text/html; charset=utf-8').send(await page);
-  });
-
-  app.get('/widget.js', async (_request, reply) => {
-    bundle ??= readFile(deps.widgetBundlePath).catch((error: unknown) => {
-      bundle = undefined;
-      throw new AppError('NOT_FOUND', 'The widget bundle is not built; run `npm run build`.', { cause: error });
+/** A file read once, at first request; a failed read is retried next time. */
+function cached<T>(load: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined;
+  return () => {
+    value ??= load().catch((error: unknown) => {
+      value = undefined;
+      throw error;
     });
-    return reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(await bundle);
-  });
+    return value;
+  };
+}
+
+function page(file: string, brand: string) {
+  return cached(() => readFile(file, 'utf8').then((html) => html.replaceAll('{brand}', escapeHtml(brand))));
+}
+
+function bundle(file: string) {
+  return cached(() =>
+    readFile(file).catch((error: unknown) => {
+      throw new AppError('NOT_FOUND', 'The bundle is not built; run `npm run build`.', { cause: error });
+    }),
+  );
+}
+
+/** The demo help page, the agent console page and their bundles. */
+export function registerStaticRoutes(app: FastifyInstance, deps: StaticRoutesDeps): void {
+  const helpPage = page(path.join(deps.publicDir, 'index.html'), deps.brand);
+  const consolePage = page(path.join(deps.publicDir, 'console.html'), deps.brand);
+  const widget = bundle(deps.widgetBundlePath);
+  const consoleScript = bundle(deps.consoleBundlePath);
+  const script = (load: () => Promise<Buffer>) => async (_request: unknown, reply: FastifyReply) =>
+    reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(await load());
+
+  app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(await helpPage()));
+  app.get('/console', async (_request, reply) => reply.type('text/html; charset=utf-8').send(await consolePage()));
+  app.get('/widget.js', script(widget));
+  app.get('/console.js', script(consoleScript));
 }

@@ -1,27 +1,26 @@
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type {} from '@fastify/websocket';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { Language } from '../../bot/language.js';
 import type { ChatService } from '../domain/chat-service.js';
 import type { ConversationRecord } from '../domain/conversation.js';
-import { AppError, toAppError, type ErrorCode } from '../errors.js';
+import { HANDOFF_CHANNELS, type ConversationSignal, type HandoffService } from '../domain/handoff-service.js';
+import { AppError, httpErrorBody, toAppError, type ErrorCode } from '../errors.js';
 import type { ChatStore, Unsubscribe } from '../store/chat-store.js';
-import {
-  CLOSE_CODES,
-  parseClientFrame,
-  type ClientFrame,
-  type ConversationEvent,
-  type ServerFrame,
-} from './protocol.js';
+import { createEventFeed, type EventFeed } from './event-feed.js';
+import { CLOSE_CODES, parseClientFrame, type ClientFrame, type ServerFrame } from './protocol.js';
 import { createTokenBucket, createWindowCounter } from './rate-limit.js';
 
 export interface WidgetSocketOptions {
   chat: ChatService;
+  handoff: HandoffService;
   store: ChatStore;
   allowedOrigins: readonly string[];
   messagesPerSecond: number;
   messageBurst: number;
   floodLimit: number;
+  /** How often a queued listener's position and estimate are refreshed even without a change. */
+  queueRefreshMs?: number;
 }
 
 /** The open widget connections of this node, so a drain can tell each one to reconnect. */
@@ -37,14 +36,14 @@ function originAllowed(origin: string | undefined, allowed: readonly string[]): 
 
 /** One listener's socket: parses frames, runs them in order, and delivers the conversation's events by sequence. */
 function handleConnection(socket: WebSocket, options: WidgetSocketOptions, log: FastifyBaseLogger, onClose: () => void): void {
-  const { chat, store } = options;
+  const { chat, store, handoff } = options;
   const bucket = createTokenBucket(options.messagesPerSecond, options.messageBurst);
   const refusals = createWindowCounter(options.floodLimit, 10_000);
   let conversation: ConversationRecord | null = null;
-  let unsubscribe: Unsubscribe | null = null;
-  let lastSentSeq = 0;
-  let catchUpRunning: Promise<void> | null = null;
-  let catchUpAgain = false;
+  let feed: EventFeed | null = null;
+  const subscriptions: Unsubscribe[] = [];
+  let queueTimer: ReturnType<typeof setInterval> | undefined;
+  let lastPosition = '';
   let queue: Promise<void> = Promise.resolve();
   let closed = false;
 
@@ -62,51 +61,54 @@ function handleConnection(socket: WebSocket, options: WidgetSocketOptions, log: 
     }
   }
 
-  function sendEvents(events: ConversationEvent[]): boolean {
-    for (const event of events) {
-      if (event.seq <= lastSentSeq) continue;
-      if (event.seq !== lastSentSeq + 1) return false;
-      send(event);
-      lastSentSeq = event.seq;
-    }
-    return true;
-  }
-
-  /** Reads the store from the last sent sequence until nothing is left: gap-free after drops and missed notifications. */
-  function catchUp(): Promise<void> {
-    if (catchUpRunning) {
-      catchUpAgain = true;
-      return catchUpRunning;
-    }
-    catchUpRunning = (async () => {
-      try {
-        do {
-          catchUpAgain = false;
-          if (!conversation) return;
-          for (;;) {
-            const events = await store.readEvents(conversation.id, lastSentSeq);
-            if (events.length === 0 || closed) break;
-            sendEvents(events);
-          }
-        } while (catchUpAgain && !closed);
-      } catch (error) {
-        const appError = toAppError(error);
-        sendError(appError.code, appError.message);
-      } finally {
-        catchUpRunning = null;
-      }
-    })();
-    return catchUpRunning;
+  /** Sends the queue position when it changed (or on every refresh, for the estimate). */
+  async function refreshQueueStatus(): Promise<void> {
+    if (!conversation || closed) return;
+    const current = await store.getConversation(conversation.id).catch(() => null);
+    const status = current ? await handoff.queueStatus(current).catch(() => null) : null;
+    if (!status) return;
+    const key = JSON.stringify(status);
+    if (key === lastPosition) return;
+    lastPosition = key;
+    send({ type: 'queue.position', ...status });
   }
 
   async function attach(record: ConversationRecord, token: string, afterSeq: number, resumed: boolean): Promise<void> {
     conversation = record;
-    lastSentSeq = Math.min(afterSeq, record.lastSeq);
-    unsubscribe = await store.subscribe(record.id, (events) => {
-      if (!sendEvents(events)) void catchUp();
+    const id = record.id;
+    feed = createEventFeed({
+      store,
+      conversationId: id,
+      afterSeq: Math.min(afterSeq, record.lastSeq),
+      deliver: (event) => {
+        send(event);
+        if (event.type === 'conversation.state') {
+          lastPosition = '';
+          void refreshQueueStatus();
+        }
+      },
+      onError: (error) => {
+        const appError = toAppError(error);
+        sendError(appError.code, appError.message);
+      },
     });
-    send({ type: 'conversation.ready', conversationId: record.id, token, state: record.state, language: record.language, lastSeq: record.lastSeq, resumed });
-    await catchUp();
+    subscriptions.push(
+      await store.subscribeChannel(HANDOFF_CHANNELS.conversation(id), (message) => {
+        const signal = message as ConversationSignal;
+        if (signal?.type === 'typing' && signal.author === 'agent') send({ type: 'typing.indicator', author: 'agent', active: Boolean(signal.active) });
+      }),
+      await store.subscribeChannel(HANDOFF_CHANNELS.queue(record.language), () => void refreshQueueStatus()),
+    );
+    queueTimer = setInterval(() => void refreshQueueStatus(), options.queueRefreshMs ?? 5000);
+    queueTimer.unref();
+    send({ type: 'conversation.ready', conversationId: id, token, state: record.state, language: record.language, lastSeq: record.lastSeq, resumed });
+    await feed.start();
+    await refreshQueueStatus();
+  }
+
+  function requireConversation(): ConversationRecord {
+    if (!conversation) throw new AppError('NOT_STARTED');
+    return conversation;
   }
 
   async function run(frame: ClientFrame): Promise<void> {
@@ -127,13 +129,23 @@ function handleConnection(socket: WebSocket, options: WidgetSocketOptions, log: 
         await attach(record, frame.token, frame.afterSeq, true);
         return;
       }
-      case 'typing':
-        if (!conversation) throw new AppError('NOT_STARTED');
-        return; // relayed to the agent once a person has joined (handoff)
+      case 'typing': {
+        const { id } = requireConversation();
+        const signal: ConversationSignal = { type: 'typing', author: 'listener', active: frame.active };
+        await store.publish(HANDOFF_CHANNELS.conversation(id), signal);
+        return;
+      }
+      case 'conversation.leave':
+        await chat.leave(requireConversation().id);
+        return;
+      case 'message.leave':
+        await chat.leaveMessage(requireConversation().id, frame.email, frame.text);
+        send({ type: 'message.left' });
+        return;
       case 'message.send': {
-        if (!conversation) throw new AppError('NOT_STARTED');
+        const { id } = requireConversation();
         const message = {
-          conversationId: conversation.id,
+          conversationId: id,
           clientId: frame.clientId,
           text: frame.text,
           ...(frame.quickReply === undefined ? {} : { quickReply: frame.quickReply }),
@@ -182,8 +194,10 @@ function handleConnection(socket: WebSocket, options: WidgetSocketOptions, log: 
 
   socket.on('close', () => {
     closed = true;
+    clearInterval(queueTimer);
     onClose();
-    void unsubscribe?.();
+    void feed?.stop();
+    for (const unsubscribe of subscriptions) void unsubscribe();
   });
   socket.on('error', (error) => log.debug({ err: error }, 'widget socket error'));
 }
@@ -197,7 +211,7 @@ export function registerWidgetSocket(app: FastifyInstance, options: WidgetSocket
       websocket: true,
       preValidation: async (request, reply) => {
         if (!originAllowed(request.headers.origin, options.allowedOrigins)) {
-          await reply.code(403).send({ statusCode: 403, code: 'ORIGIN_NOT_ALLOWED', error: 'Forbidden', message: 'This site may not open the chat.' });
+          await reply.code(403).send(httpErrorBody(new AppError('ORIGIN_NOT_ALLOWED')));
         }
       },
     },

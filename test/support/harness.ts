@@ -53,7 +53,7 @@ export async function startApp(options: { store?: ChatStore; env?: Record<string
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', ...options.env });
   const store = options.store ?? createMemoryStore();
   const bot = options.bot ?? (await shippedBot());
-  const built = await buildApp({ config, store, bot, widgetBundlePath: PATHS.widgetBundle(), publicDir: PATHS.publicDir() });
+  const built = await buildApp({ config, store, bot, widgetBundlePath: PATHS.widgetBundle(), consoleBundlePath: PATHS.consoleBundle(), publicDir: PATHS.publicDir() });
   await built.app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = built.app.server.address() as AddressInfo;
   return Object.assign(built, {
