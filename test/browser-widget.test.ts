@@ -27,7 +27,7 @@ describe('the widget in a real browser', () => {
     await page.locator('support-chat').locator('button.launcher').click();
     const log = page.locator('support-chat').locator('.log');
     await log.getByText("I'm the Melodrift help bot").waitFor();
-    const input = page.locator('support-chat').locator('textarea');
+    const input = page.locator('support-chat').locator('.composer textarea');
     await expect(input.evaluate((el) => el === (el.getRootNode() as ShadowRoot).activeElement)).resolves.toBe(true);
     await input.fill('I was charged twice this month');
     await input.press('Enter');
@@ -52,9 +52,9 @@ describe('the widget in a real browser', () => {
     await page.goto(server.url + '/');
     const widget = page.locator('support-chat');
     await widget.locator('button.launcher').click();
-    const input = widget.locator('textarea');
+    const input = widget.locator('.composer textarea');
     await input.fill('zxqv plorbt wibblefrotz');
-    await widget.locator('button[type=submit]').click();
+    await widget.locator('.composer button[type=submit]').click();
     await widget.locator('.msg.bot', { hasText: 'not sure I understood' }).waitFor();
     const person = widget.locator('.quick button', { hasText: 'Talk to a person' });
     await person.waitFor();
@@ -62,7 +62,7 @@ describe('the widget in a real browser', () => {
     expect(box).not.toBeNull();
     expect(box!.width).toBeLessThanOrEqual(375);
     expect(box!.height).toBeLessThanOrEqual(667);
-    const sendBox = await widget.locator('button[type=submit]').boundingBox();
+    const sendBox = await widget.locator('.composer button[type=submit]').boundingBox();
     expect(sendBox!.y + sendBox!.height).toBeLessThanOrEqual(667);
     await person.click();
     await widget.locator('.msg.bot', { hasText: 'passing you to a person' }).waitFor();
@@ -77,8 +77,8 @@ describe('the widget in a real browser', () => {
     const widget = page.locator('support-chat');
     await widget.locator('button.launcher').click();
     const payload = '<img src=x onerror="window.pwned=1"><script>window.pwned=2</script>';
-    await widget.locator('textarea').fill(payload);
-    await widget.locator('textarea').press('Enter');
+    await widget.locator('.composer textarea').fill(payload);
+    await widget.locator('.composer textarea').press('Enter');
     await widget.locator('.msg.listener .body', { hasText: '<img src=x' }).waitFor();
     await widget.locator('.msg.bot').nth(1).waitFor();
     expect(await widget.locator('.log img, .log script').count()).toBe(0);

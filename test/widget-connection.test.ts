@@ -29,6 +29,8 @@ function widgetConnection(server: RunningApp, storage: KeyValueStorage) {
       typing: () => {},
       error: () => {},
       reset: () => events.splice(0),
+      queue: () => {},
+      messageLeft: () => {},
     },
   });
   return { connection, events, statuses, acked, ready: () => ready };

@@ -28,6 +28,8 @@ export interface ChatConnectionHandlers {
   event(event: ConversationEvent): void;
   acked(clientId: string): void;
   typing(author: 'bot' | 'agent', active: boolean): void;
+  queue(position: number, etaSeconds: number | null, agentsOnline: number): void;
+  messageLeft(): void;
   error(code: string, message: string, clientId?: string): void;
   /** The stored conversation could not be resumed and a new one begins: forget what is shown. */
   reset(): void;
@@ -119,6 +121,15 @@ export class ChatConnection {
 
   typing(active: boolean): void {
     if (this.ready) this.write({ type: 'typing', active });
+  }
+
+  /** Ends the chat (or leaves the queue). */
+  leave(): void {
+    if (this.ready) this.write({ type: 'conversation.leave' });
+  }
+
+  leaveMessage(email: string, text: string): void {
+    if (this.ready) this.write({ type: 'message.leave', email, text });
   }
 
   /** Forgets the stored conversation and starts a new one (after a chat ended). */
@@ -214,6 +225,12 @@ export class ChatConnection {
       case 'server.draining':
         this.ready = false;
         return; // the close that follows schedules the reconnect
+      case 'queue.position':
+        handlers.queue(frame.position, frame.etaSeconds, frame.agentsOnline);
+        return;
+      case 'message.left':
+        handlers.messageLeft();
+        return;
       case 'pong':
         return;
       case 'error':

@@ -44,6 +44,9 @@ export class SupportChatElement extends HTMLElement {
   private input!: HTMLTextAreaElement;
   private form!: HTMLFormElement;
   private endedBar!: HTMLElement;
+  private queueStatus!: HTMLElement;
+  private leaveForm!: HTMLFormElement;
+  private leaveButton!: HTMLButtonElement;
   private readonly pendingNodes = new Map<string, HTMLElement>();
   private lastTypingSent = 0;
 
@@ -65,6 +68,11 @@ export class SupportChatElement extends HTMLElement {
         typing: (author, active) => this.showTyping(author, active),
         error: (code, message, clientId) => this.onError(code, message, clientId),
         reset: () => this.clear(),
+        queue: (position, etaSeconds, agentsOnline) => this.showQueue(position, etaSeconds, agentsOnline),
+        messageLeft: () => {
+          this.leaveForm.hidden = true;
+          this.addBubble('system', this.labels.messageLeft, false);
+        },
       },
     });
     for (const message of this.connection.pending) this.pendingNodes.set(message.clientId, this.addBubble('listener', message.text, true));
@@ -90,11 +98,15 @@ export class SupportChatElement extends HTMLElement {
     this.statusText = el('span', { class: 'status', role: 'status' }, this.labels.connecting);
     const closeButton = el('button', { class: 'close', 'aria-label': this.labels.close }, '×');
     closeButton.addEventListener('click', () => this.toggle(false));
-    header.append(title, this.statusText, closeButton);
+    this.leaveButton = el('button', { class: 'leave', type: 'button' }, this.labels.leave);
+    this.leaveButton.addEventListener('click', () => this.connection?.leave());
+    header.append(title, this.statusText, this.leaveButton, closeButton);
 
     this.log = el('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions', tabindex: '0' });
     this.typingLine = el('p', { class: 'typing', 'aria-live': 'polite', hidden: '' });
     this.quickReplies = el('div', { class: 'quick', role: 'group' });
+    this.queueStatus = el('p', { class: 'queue-status', role: 'status', hidden: '' });
+    this.leaveForm = this.buildLeaveForm();
     this.endedBar = el('div', { class: 'ended', hidden: '' });
     const newChat = el('button', {}, this.labels.newChat);
     newChat.addEventListener('click', () => this.connection?.startNew());
@@ -124,8 +136,31 @@ export class SupportChatElement extends HTMLElement {
     this.panel.addEventListener('keydown', (event) => {
       if (event.key === 'Escape') this.toggle(false);
     });
-    this.panel.append(header, this.log, this.typingLine, this.quickReplies, this.endedBar, this.form);
+    this.panel.append(header, this.log, this.queueStatus, this.typingLine, this.quickReplies, this.leaveForm, this.endedBar, this.form);
     this.root.append(style, this.launcher, this.panel);
+  }
+
+  private buildLeaveForm(): HTMLFormElement {
+    const form = el('form', { class: 'leave-form', hidden: '' });
+    const email = el('input', { type: 'email', required: '', maxlength: '254', 'aria-label': this.labels.email, placeholder: this.labels.email, autocomplete: 'email' });
+    const text = el('textarea', { required: '', maxlength: '2000', rows: '3', 'aria-label': this.labels.message, placeholder: this.labels.message });
+    const submit = el('button', { type: 'submit' }, this.labels.sendMessage);
+    const cancel = el('button', { type: 'button', class: 'secondary' }, this.labels.cancel);
+    cancel.addEventListener('click', () => (form.hidden = true));
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      if (email.value.trim() && text.value.trim()) this.connection?.leaveMessage(email.value.trim(), text.value.trim());
+    });
+    form.append(el('strong', {}, this.labels.leaveMessageTitle), email, text, submit, cancel);
+    return form;
+  }
+
+  private showQueue(position: number, etaSeconds: number | null, agentsOnline: number): void {
+    const parts = [this.labels.queuePosition.replace('{position}', String(position))];
+    if (agentsOnline === 0) parts.push(this.labels.noAgents);
+    else parts.push(etaSeconds === null ? this.labels.queueNoEta : this.labels.queueEta.replace('{minutes}', String(Math.max(1, Math.round(etaSeconds / 60)))));
+    this.queueStatus.textContent = parts.join(' ');
+    this.queueStatus.hidden = false;
   }
 
   private toggle(open: boolean): void {
@@ -153,6 +188,7 @@ export class SupportChatElement extends HTMLElement {
   private onReady(frame: ReadyFrame): void {
     this.endedBar.hidden = frame.state !== 'closed';
     this.form.hidden = frame.state === 'closed';
+    this.leaveButton.hidden = frame.state === 'closed';
   }
 
   private clear(): void {
@@ -168,7 +204,13 @@ export class SupportChatElement extends HTMLElement {
       const ended = event.to === 'closed';
       this.endedBar.hidden = !ended;
       this.form.hidden = ended;
-      if (ended) this.quickReplies.replaceChildren();
+      this.leaveButton.hidden = ended;
+      if (event.to !== 'queued') this.queueStatus.hidden = true;
+      if (event.to === 'assigned' && event.agentName) this.addBubble('system', this.labels.agentJoined.replace('{name}', event.agentName), false);
+      if (ended) {
+        this.quickReplies.replaceChildren();
+        this.leaveForm.hidden = true;
+      }
       return;
     }
     this.showMessage(event);
@@ -207,7 +249,14 @@ export class SupportChatElement extends HTMLElement {
     this.quickReplies.replaceChildren(
       ...replies.map((reply) => {
         const button = el('button', { type: 'button' }, reply.label);
-        button.addEventListener('click', () => this.submit(reply.label, reply.value));
+        button.addEventListener('click', () => {
+          if (reply.value === 'leave_message') {
+            this.leaveForm.hidden = false;
+            this.leaveForm.querySelector('input')?.focus();
+            return;
+          }
+          this.submit(reply.label, reply.value);
+        });
         return button;
       }),
     );

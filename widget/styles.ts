@@ -22,6 +22,12 @@ h2{font-size:16px;margin:0;flex:1}
 .body p{margin:0 0 6px}.body p:last-child{margin:0}
 .body ul,.body ol{margin:4px 0;padding-left:20px}
 .msg a{color:inherit}
+.leave{background:transparent;border:1px solid rgba(255,255,255,.7);color:#fff;border-radius:8px;font-size:12px;padding:3px 8px}
+.queue-status{margin:0 12px 6px;padding:6px 10px;background:#eef3ff;border-radius:8px;font-size:13px}
+.leave-form{display:flex;flex-direction:column;gap:6px;padding:8px 12px;border-top:1px solid var(--line)}
+.leave-form input,.leave-form textarea{font:inherit;padding:6px 8px;border:1px solid var(--line);border-radius:8px}
+.leave-form button{border:0;background:var(--brand);color:#fff;border-radius:8px;padding:6px 10px}
+.leave-form .secondary{background:#fff;color:var(--brand);border:1px solid var(--brand)}
 .typing{margin:0 12px 4px;font-size:12px;color:var(--muted)}
 .quick{display:flex;flex-wrap:wrap;gap:6px;padding:0 12px 8px}
 .quick button{border:1px solid var(--brand);color:var(--brand);background:#fff;border-radius:999px;padding:5px 11px;font-size:13px}
