@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createHandoffService, type HandoffService } from '../server/domain/handoff-service.js';
 import type { AgentAccount, ChatStore } from '../server/store/chat-store.js';
 import { createMemoryStore } from '../server/store/memory-store.js';
-import { agentAccount, queuedConversation } from './support/handoff-fixtures.js';
+import { agentAccount, queuedConversation } from '../bench/queue-fixtures.js';
 import { redisStore, uniqueNamespace } from './support/harness.js';
 
 /** Two handles onto one store: for Redis two connections, as two app nodes would have. */

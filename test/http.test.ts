@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore } from '../server/store/redis-store.js';
-import { startPrivateRedis } from './support/redis-server.js';
+import { startPrivateRedis } from '../bench/private-redis.js';
 import { startApp, uniqueNamespace, type RunningApp } from './support/harness.js';
 
 let server: RunningApp;

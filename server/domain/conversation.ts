@@ -68,7 +68,15 @@ export type ConversationRecord = z.infer<typeof conversationRecordSchema>;
  * Queue order: priority first, then wait time. A conversation released back to the queue
  * (its agent dropped off) goes before every normally queued one of its priority.
  */
+const NORMAL_BAND = 1e14;
+const FRONT_SHIFT = 1e13;
+
 export function queueScore(priority: Priority, enqueuedAtMs: number, front = false): number {
-  const band = priority === 'high' ? 0 : 1e14;
-  return band + (front ? enqueuedAtMs - 1e13 : enqueuedAtMs);
+  const band = priority === 'high' ? 0 : NORMAL_BAND;
+  return band + (front ? enqueuedAtMs - FRONT_SHIFT : enqueuedAtMs);
+}
+
+/** The priority a queue score was made with (epoch milliseconds stay far below the band gap). */
+export function priorityOfScore(score: number): Priority {
+  return score < NORMAL_BAND / 2 ? 'high' : 'normal';
 }

@@ -3,7 +3,7 @@ import type { Language } from '../../bot/language.js';
 import { AppError } from '../errors.js';
 import type { AgentAccount, AppendResult, ChatStore, NewEvent, Presence } from '../store/chat-store.js';
 import type { ConversationEvent, ConversationState, MessageEvent } from '../transport/protocol.js';
-import { queueScore, type ConversationRecord, type HandoffInfo, type Priority } from './conversation.js';
+import { priorityOfScore, queueScore, type ConversationRecord, type HandoffInfo, type Priority } from './conversation.js';
 import { newId } from './ids.js';
 
 export interface HandoffOptions {
@@ -148,20 +148,26 @@ export function createHandoffService(store: ChatStore, options: HandoffOptions) 
 
     /**
      * Claims the best waiting conversation in the agent's languages (priority, then wait).
-     * Optimistic: read the heads of the queues, claim atomically, and on losing a race move on
-     * to the next head; the window widens as races are lost, so many claimers all make progress.
+     * Optimistic: read the heads of the queues and claim atomically. A claimer that loses a race
+     * spreads its next tries over the first few of the best priority band (never skipping a
+     * higher band), so many concurrent claimers do not all race for the same head.
      */
     async claimNext(agent: AgentAccount): Promise<ConversationRecord> {
+      let racesLost = 0;
       for (let round = 0; round < 1000; round++) {
         const window = Math.min(200, 5 * (round + 1));
         const heads = (await Promise.all(agent.languages.map((queue) => store.queueMembers(queue, window)))).flat().sort((a, b) => a.score - b.score);
         if (heads.length === 0) break;
-        for (const head of heads) {
+        const bestPriority = priorityOfScore(heads[0]!.score);
+        const band = heads.filter((h) => priorityOfScore(h.score) === bestPriority);
+        const spread = racesLost === 0 ? 0 : Math.floor(Math.random() * Math.min(band.length, 8));
+        const ordered = [...band.slice(spread), ...band.slice(0, spread), ...heads.slice(band.length)];
+        for (const head of ordered) {
           try {
             return await this.claim(head.conversationId, agent);
           } catch (error) {
-            if (error instanceof AppError && (error.code === 'ALREADY_TAKEN' || error.code === 'NOT_FOUND')) continue; // someone was faster: try the next
-            throw error;
+            if (!(error instanceof AppError) || (error.code !== 'ALREADY_TAKEN' && error.code !== 'NOT_FOUND')) throw error;
+            racesLost++; // someone was faster: try the next
           }
         }
       }

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import type { TestProject } from 'vitest/node';
 import { buildWidget } from '../../scripts/build-widget.js';
-import { startPrivateRedis, type PrivateRedis } from './redis-server.js';
+import { startPrivateRedis, type PrivateRedis } from '../../bench/private-redis.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

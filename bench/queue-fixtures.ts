@@ -1,8 +1,8 @@
-import { emptyBotContext } from '../../bot/bot-context.js';
-import type { Language } from '../../bot/language.js';
-import { CONVERSATION_SCHEMA_VERSION, queueScore, type HandoffInfo, type Priority } from '../../server/domain/conversation.js';
-import { newId } from '../../server/domain/ids.js';
-import type { AgentAccount, ChatStore } from '../../server/store/chat-store.js';
+import { emptyBotContext } from '../bot/bot-context.js';
+import type { Language } from '../bot/language.js';
+import { CONVERSATION_SCHEMA_VERSION, queueScore, type HandoffInfo, type Priority } from '../server/domain/conversation.js';
+import { newId } from '../server/domain/ids.js';
+import type { AgentAccount, ChatStore } from '../server/store/chat-store.js';
 
 export function agentAccount(overrides: Partial<AgentAccount> = {}): AgentAccount {
   const id = overrides.id ?? newId('agt');
