@@ -10,6 +10,7 @@ import type { AgentAccount, ChatStore, Unsubscribe } from '../store/chat-store.j
 import {
   AGENT_NAMESPACE,
   agentRequestSchemas,
+  presenceStatusSchema,
   type AgentAck,
   type AgentPush,
   type AgentPushName,
@@ -55,7 +56,9 @@ function handleAgent(socket: Socket, agent: AgentAccount, options: AgentSocketOp
   const { store, handoff, bot, log } = options;
   const feeds = new Map<string, { feed: EventFeed; unsubscribe: Unsubscribe }>();
   const subscriptions: Unsubscribe[] = [];
-  let status: PresenceStatus = 'online';
+  // The console sends the status the agent last chose with the handshake; a new console starts online.
+  const requested = z.safeParse(presenceStatusSchema, (socket.handshake.auth as { status?: unknown } | undefined)?.status);
+  let status: PresenceStatus = requested.success ? requested.data : 'online';
   let closed = false;
   let queueTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -242,7 +245,7 @@ function handleAgent(socket: Socket, agent: AgentAccount, options: AgentSocketOp
     for (const chat of chats) await follow(chat.id, chat.lastSeq);
     push('agent.ready', { agent: publicProfile(agent), chats: chats.flatMap((c) => toSummary(c) ?? []), status });
     scheduleQueuePush();
-    for (const queue of agent.languages) await handoff.autoAssign(queue);
+    if (status === 'online') for (const queue of agent.languages) await handoff.autoAssign(queue);
   })().catch((error: unknown) => {
     log.error({ err: error, agentId: agent.id }, 'agent connection setup failed');
     socket.disconnect(true);
