@@ -7,6 +7,7 @@ import type { Config } from './config.js';
 import { createChatService } from './domain/chat-service.js';
 import { createConversationTokens } from './domain/conversation-token.js';
 import { createHandoffService, type HandoffService } from './domain/handoff-service.js';
+import { createSurveyService } from './domain/survey-service.js';
 import { AppError, httpErrorBody, toAppError } from './errors.js';
 import type { ChatStore } from './store/chat-store.js';
 import { registerAgentSocket } from './transport/agent-socket.js';
@@ -78,7 +79,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
   });
 
-  const handoff = createHandoffService(store, { presenceTtlMs: config.AGENT_PRESENCE_TTL_MS, releaseGraceMs: config.AGENT_RELEASE_GRACE_MS });
+  const survey = createSurveyService(store, { answerWindowMs: config.SURVEY_WINDOW_MS });
+  const handoff = createHandoffService(store, {
+    presenceTtlMs: config.AGENT_PRESENCE_TTL_MS,
+    releaseGraceMs: config.AGENT_RELEASE_GRACE_MS,
+    onEnded: (conversationId, agentIntent) => survey.recordEnded(conversationId, agentIntent),
+  });
   const chat = createChatService({ store, bot, handoff, tokens: createConversationTokens(config.CONVERSATION_SECRET) });
   registerHealthRoutes(app, { store, isDraining: () => draining });
   registerStaticRoutes(app, { publicDir: deps.publicDir, widgetBundlePath: deps.widgetBundlePath, consoleBundlePath: deps.consoleBundlePath, brand: config.BRAND_NAME });
@@ -87,6 +93,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     widgets = registerWidgetSocket(scope, {
       chat,
       handoff,
+      survey,
       store,
       allowedOrigins: config.WIDGET_ORIGINS,
       messagesPerSecond: config.WIDGET_MESSAGES_PER_SECOND,

@@ -40,6 +40,8 @@ export const configSchema = z
     AGENT_RELEASE_GRACE_MS: z.coerce.number().int().min(300).max(3_600_000).default(60_000),
     /** How often every node releases dropped agents' chats and auto-assigns waiting ones. */
     HANDOFF_SWEEP_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
+    /** How long after a chat ends its survey answer is accepted. */
+    SURVEY_WINDOW_MS: z.coerce.number().int().min(1000).max(30 * 24 * 3600 * 1000).default(24 * 3600 * 1000),
     /** Embedded store only: where agent accounts are kept between starts (the agents CLI writes it). */
     ACCOUNTS_FILE: z.string().min(1).default('data/accounts.json'),
   })

@@ -17,6 +17,8 @@ export const ERROR_CATALOGUE = {
   ORIGIN_NOT_ALLOWED: { status: 403, message: 'This site may not open the chat.' },
   AT_CAPACITY: { status: 409, message: 'You already have as many chats as your capacity allows.' },
   QUEUE_EMPTY: { status: 404, message: 'Nobody is waiting in your queues.' },
+  SURVEY_NOT_OPEN: { status: 409, message: 'There is no survey for this chat yet; it opens when the chat ends.' },
+  SURVEY_CLOSED: { status: 409, message: 'This survey has closed; thank you anyway.' },
   ALREADY_TAKEN: { status: 409, message: 'Another agent has already taken this chat.' },
   NOT_FOUND: { status: 404, message: 'Not found.' },
   CONVERSATION_CLOSED: { status: 409, message: 'This conversation has ended; start a new one.' },

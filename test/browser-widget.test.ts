@@ -86,3 +86,29 @@ describe('the widget in a real browser', () => {
     await page.close();
   });
 });
+
+describe('the survey in a real browser', () => {
+  it('asks how satisfied the listener is when the chat ends and stores the answer', async () => {
+    const page = await browser.newPage();
+    await page.goto(server.url + '/');
+    const widget = page.locator('support-chat');
+    await widget.locator('button.launcher').click();
+    await widget.locator('.composer textarea').fill('thanks, bye!');
+    await widget.locator('.composer textarea').press('Enter');
+    await widget.locator('.survey-question', { hasText: 'How satisfied are you with this chat?' }).waitFor();
+    await widget.locator('.survey-scale button[data-rating="4"]').click();
+    await widget.locator('.survey textarea').fill('<b>fast</b> help');
+    await widget.locator('.survey-resolved button[data-resolved="true"]').click();
+    await widget.locator('.survey-submit').click();
+    await widget.locator('.survey-thanks').waitFor();
+    await page.screenshot({ path: 'test-artifacts/widget-survey.png' });
+    const surveys = await server.store.listSurveys();
+    expect(surveys.find((s) => s.comment === '<b>fast</b> help')).toMatchObject({ rating: 4, resolved: true });
+    // after a reload the answered survey is not asked again
+    await page.reload();
+    await widget.locator('button.launcher').click();
+    await widget.locator('.ended').waitFor();
+    expect(await widget.locator('.survey-question').count()).toBe(0);
+    await page.close();
+  });
+});

@@ -30,6 +30,7 @@ function widgetConnection(server: RunningApp, storage: KeyValueStorage) {
       error: () => {},
       reset: () => events.splice(0),
       queue: () => {},
+      surveyAcked: () => {},
       messageLeft: () => {},
     },
   });

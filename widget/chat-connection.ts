@@ -29,6 +29,7 @@ export interface ChatConnectionHandlers {
   acked(clientId: string): void;
   typing(author: 'bot' | 'agent', active: boolean): void;
   queue(position: number, etaSeconds: number | null, agentsOnline: number): void;
+  surveyAcked(): void;
   messageLeft(): void;
   error(code: string, message: string, clientId?: string): void;
   /** The stored conversation could not be resumed and a new one begins: forget what is shown. */
@@ -76,6 +77,7 @@ export class ChatConnection {
   private resendTimer: ReturnType<typeof setTimeout> | undefined;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
   private counter = 0;
+  private conversationId: string | null = null;
   private readonly key: string;
   private readonly random: () => number;
 
@@ -126,6 +128,16 @@ export class ChatConnection {
   /** Ends the chat (or leaves the queue). */
   leave(): void {
     if (this.ready) this.write({ type: 'conversation.leave' });
+  }
+
+  answerSurvey(rating: number, comment?: string, resolved?: boolean): void {
+    if (!this.ready) return;
+    this.write({ type: 'survey.answer', rating, ...(comment ? { comment } : {}), ...(resolved === undefined ? {} : { resolved }) });
+  }
+
+  /** Whether this browser already answered the survey of the current conversation. */
+  get surveyDone(): boolean {
+    return this.conversationId !== null && this.options.storage.getItem(`${this.key}:survey:${this.conversationId}`) === 'done';
   }
 
   leaveMessage(email: string, text: string): void {
@@ -203,6 +215,7 @@ export class ChatConnection {
     switch (frame.type) {
       case 'conversation.ready':
         this.options.storage.setItem(`${this.key}:token`, frame.token);
+        this.conversationId = frame.conversationId;
         this.ready = true;
         this.attempts = 0;
         handlers.ready(frame);
@@ -228,12 +241,17 @@ export class ChatConnection {
       case 'queue.position':
         handlers.queue(frame.position, frame.etaSeconds, frame.agentsOnline);
         return;
+      case 'survey.ack':
+        if (this.conversationId) this.options.storage.setItem(`${this.key}:survey:${this.conversationId}`, 'done');
+        handlers.surveyAcked();
+        return;
       case 'message.left':
         handlers.messageLeft();
         return;
       case 'pong':
         return;
       case 'error':
+        if (frame.code === 'SURVEY_CLOSED' && this.conversationId) this.options.storage.setItem(`${this.key}:survey:${this.conversationId}`, 'done');
         if (!this.ready && (frame.code === 'INVALID_TOKEN' || frame.code === 'NOT_FOUND')) {
           this.startNew();
           return;

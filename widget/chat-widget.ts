@@ -47,6 +47,7 @@ export class SupportChatElement extends HTMLElement {
   private queueStatus!: HTMLElement;
   private leaveForm!: HTMLFormElement;
   private leaveButton!: HTMLButtonElement;
+  private survey!: HTMLElement;
   private readonly pendingNodes = new Map<string, HTMLElement>();
   private lastTypingSent = 0;
 
@@ -69,6 +70,9 @@ export class SupportChatElement extends HTMLElement {
         error: (code, message, clientId) => this.onError(code, message, clientId),
         reset: () => this.clear(),
         queue: (position, etaSeconds, agentsOnline) => this.showQueue(position, etaSeconds, agentsOnline),
+        surveyAcked: () => {
+          this.survey.replaceChildren(el('p', { class: 'survey-thanks' }, this.labels.surveyThanks));
+        },
         messageLeft: () => {
           this.leaveForm.hidden = true;
           this.addBubble('system', this.labels.messageLeft, false);
@@ -107,6 +111,7 @@ export class SupportChatElement extends HTMLElement {
     this.quickReplies = el('div', { class: 'quick', role: 'group' });
     this.queueStatus = el('p', { class: 'queue-status', role: 'status', hidden: '' });
     this.leaveForm = this.buildLeaveForm();
+    this.survey = el('section', { class: 'survey', 'aria-label': this.labels.surveyQuestion, hidden: '' });
     this.endedBar = el('div', { class: 'ended', hidden: '' });
     const newChat = el('button', {}, this.labels.newChat);
     newChat.addEventListener('click', () => this.connection?.startNew());
@@ -136,7 +141,7 @@ export class SupportChatElement extends HTMLElement {
     this.panel.addEventListener('keydown', (event) => {
       if (event.key === 'Escape') this.toggle(false);
     });
-    this.panel.append(header, this.log, this.queueStatus, this.typingLine, this.quickReplies, this.leaveForm, this.endedBar, this.form);
+    this.panel.append(header, this.log, this.queueStatus, this.typingLine, this.quickReplies, this.leaveForm, this.survey, this.endedBar, this.form);
     this.root.append(style, this.launcher, this.panel);
   }
 
@@ -153,6 +158,42 @@ export class SupportChatElement extends HTMLElement {
     });
     form.append(el('strong', {}, this.labels.leaveMessageTitle), email, text, submit, cancel);
     return form;
+  }
+
+  /** The post-chat survey: 1-5, then an optional comment and "Was your issue resolved?". */
+  private showSurvey(): void {
+    if (!this.connection || this.connection.surveyDone || !this.survey.hidden) return;
+    const question = el('p', { class: 'survey-question', id: 'survey-question' }, this.labels.surveyQuestion);
+    const scale = el('div', { class: 'survey-scale', role: 'group', 'aria-labelledby': 'survey-question' });
+    const details = el('div', { class: 'survey-details', hidden: '' });
+    let rating = 0;
+    for (let value = 1; value <= 5; value++) {
+      const button = el('button', { type: 'button', 'data-rating': String(value), 'aria-pressed': 'false' }, String(value));
+      button.addEventListener('click', () => {
+        rating = value;
+        for (const other of scale.querySelectorAll('button')) other.setAttribute('aria-pressed', String(other === button));
+        details.hidden = false;
+      });
+      scale.append(button);
+    }
+    const comment = el('textarea', { rows: '2', maxlength: '2000', 'aria-label': this.labels.surveyComment, placeholder: this.labels.surveyComment });
+    let resolved: boolean | undefined;
+    const resolvedGroup = el('div', { class: 'survey-resolved', role: 'group', 'aria-label': this.labels.surveyResolved });
+    for (const [label, value] of [[this.labels.yes, true], [this.labels.no, false]] as const) {
+      const button = el('button', { type: 'button', 'data-resolved': String(value), 'aria-pressed': 'false' }, label);
+      button.addEventListener('click', () => {
+        resolved = value;
+        for (const other of resolvedGroup.querySelectorAll('button')) other.setAttribute('aria-pressed', String(other === button));
+      });
+      resolvedGroup.append(button);
+    }
+    const submit = el('button', { type: 'button', class: 'survey-submit' }, this.labels.surveySubmit);
+    submit.addEventListener('click', () => rating > 0 && this.connection?.answerSurvey(rating, comment.value.trim() || undefined, resolved));
+    const skip = el('button', { type: 'button', class: 'secondary' }, this.labels.surveySkip);
+    skip.addEventListener('click', () => rating > 0 && this.connection?.answerSurvey(rating));
+    details.append(comment, el('span', {}, this.labels.surveyResolved), resolvedGroup, submit, skip);
+    this.survey.replaceChildren(question, el('small', {}, this.labels.surveyScale), scale, details);
+    this.survey.hidden = false;
   }
 
   private showQueue(position: number, etaSeconds: number | null, agentsOnline: number): void {
@@ -189,10 +230,13 @@ export class SupportChatElement extends HTMLElement {
     this.endedBar.hidden = frame.state !== 'closed';
     this.form.hidden = frame.state === 'closed';
     this.leaveButton.hidden = frame.state === 'closed';
+    if (frame.state === 'closed') this.showSurvey();
   }
 
   private clear(): void {
     this.log.replaceChildren();
+    this.survey.replaceChildren();
+    this.survey.hidden = true;
     this.quickReplies.replaceChildren();
     this.pendingNodes.clear();
     this.endedBar.hidden = true;
@@ -210,6 +254,7 @@ export class SupportChatElement extends HTMLElement {
       if (ended) {
         this.quickReplies.replaceChildren();
         this.leaveForm.hidden = true;
+        this.showSurvey();
       }
       return;
     }
@@ -225,16 +270,16 @@ export class SupportChatElement extends HTMLElement {
         return;
       }
     }
-    this.addBubble(message.author, message.text, false);
+    this.addBubble(message.author, message.text, false, message.authorName);
     if (message.author !== 'listener') {
       this.typingLine.hidden = true;
       this.showQuickReplies(message.quickReplies ?? []);
     }
   }
 
-  private addBubble(author: MessageEvent['author'], text: string, pending: boolean): HTMLElement {
+  private addBubble(author: MessageEvent['author'], text: string, pending: boolean, name?: string): HTMLElement {
     const bubble = el('div', { class: `msg ${author}` });
-    const who = el('span', { class: 'who' }, author === 'listener' ? this.labels.you : this.labels[author]);
+    const who = el('span', { class: 'who' }, author === 'listener' ? this.labels.you : (name ?? this.labels[author]));
     const body = el('div', { class: 'body' });
     if (author === 'bot') body.append(renderMarkdown(document, text));
     else body.textContent = text;

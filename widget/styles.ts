@@ -28,6 +28,15 @@ h2{font-size:16px;margin:0;flex:1}
 .leave-form input,.leave-form textarea{font:inherit;padding:6px 8px;border:1px solid var(--line);border-radius:8px}
 .leave-form button{border:0;background:var(--brand);color:#fff;border-radius:8px;padding:6px 10px}
 .leave-form .secondary{background:#fff;color:var(--brand);border:1px solid var(--brand)}
+.survey{padding:10px 12px;border-top:1px solid var(--line);display:flex;flex-direction:column;gap:6px}
+.survey p{margin:0}
+.survey-scale,.survey-resolved{display:flex;gap:6px}
+.survey-scale button,.survey-resolved button{flex:1;border:1px solid var(--brand);background:#fff;color:var(--brand);border-radius:8px;padding:6px 0}
+.survey button[aria-pressed=true]{background:var(--brand);color:#fff}
+.survey-details{display:flex;flex-direction:column;gap:6px}
+.survey textarea{font:inherit;padding:6px 8px;border:1px solid var(--line);border-radius:8px}
+.survey-submit{border:0;background:var(--brand);color:#fff;border-radius:8px;padding:6px 10px}
+.survey .secondary{background:#fff;color:var(--brand);border:1px solid var(--brand);border-radius:8px;padding:6px 10px}
 .typing{margin:0 12px 4px;font-size:12px;color:var(--muted)}
 .quick{display:flex;flex-wrap:wrap;gap:6px;padding:0 12px 8px}
 .quick button{border:1px solid var(--brand);color:var(--brand);background:#fff;border-radius:999px;padding:5px 11px;font-size:13px}

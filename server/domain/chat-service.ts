@@ -150,13 +150,14 @@ export function createChatService({ store, bot, tokens, handoff, now = () => new
         events.push({ type: 'conversation.state', at: timestamp(), from: 'bot', to: 'closed', reason: turn.close.reason });
       }
       // Guarded by state: if an agent or another node moved the conversation meanwhile, the bot stays quiet.
-      await store.append({
+      const result = await store.append({
         conversationId: conversation.id,
         events,
         expectStates: ['bot'],
         patch: { ...patch, ...(turn.close ? { state: 'closed' as const } : {}) },
         updatedAt: timestamp(),
       });
+      if (turn.close && result.status === 'appended') await handoff.ended(conversation.id);
       if (turn.feedback) {
         await store.addItem({ id: newId('item'), kind: 'feedback', at: timestamp(), data: { conversationId: conversation.id, intent: turn.feedback.intent, text: turn.feedback.text, language, tags: ['feedback', turn.feedback.intent.split('.')[1] ?? ''] } });
       }

@@ -11,6 +11,8 @@ export interface HandoffOptions {
   presenceTtlMs: number;
   /** An offline agent's chats go back to the queue after this long. */
   releaseGraceMs: number;
+  /** Called after a conversation has ended (the survey is recorded there). */
+  onEnded?: (conversationId: string, agentIntent: string | null) => Promise<void>;
   now?: () => Date;
 }
 
@@ -53,8 +55,8 @@ export function createHandoffService(store: ChatStore, options: HandoffOptions) 
   const now = options.now ?? (() => new Date());
   const iso = () => now().toISOString();
 
-  function stateEvent(from: ConversationState, to: ConversationState, reason: string, agentName?: string): NewEvent {
-    return { type: 'conversation.state', at: iso(), from, to, reason, ...(agentName ? { agentName } : {}) };
+  function stateEvent(from: ConversationState, to: ConversationState, reason: string, agent?: AgentAccount): NewEvent {
+    return { type: 'conversation.state', at: iso(), from, to, reason, ...(agent ? { agentName: agent.displayName, agentId: agent.id } : {}) };
   }
 
   function systemMessage(text: string): NewEvent {
@@ -132,7 +134,7 @@ export function createHandoffService(store: ChatStore, options: HandoffOptions) 
       const assignedAt = iso();
       const result = await store.append({
         conversationId,
-        events: [stateEvent('queued', 'assigned', 'claimed', agent.displayName)],
+        events: [stateEvent('queued', 'assigned', 'claimed', agent)],
         expectStates: ['queued'],
         queue: { remove: handoff.queue },
         agentChats: { add: { agentId: agent.id, capacity: agent.capacity } },
@@ -214,6 +216,9 @@ export function createHandoffService(store: ChatStore, options: HandoffOptions) 
       return { position, etaSeconds, agentsOnline };
     },
 
+    /** Tells the survey that a conversation ended (the bot's own closes go through here too). */
+    ended: (conversationId: string) => options.onEnded?.(conversationId, null) ?? Promise.resolve(),
+
     /** Puts an assigned conversation back in its queue, at the front (its agent dropped off). */
     async release(conversationId: string, agentId: string, reason: 'released' | 'transferred', toQueue?: Language): Promise<boolean> {
       const conversation = await requireConversation(conversationId);
@@ -244,7 +249,7 @@ export function createHandoffService(store: ChatStore, options: HandoffOptions) 
       if (!to.languages.includes(conversation.language)) throw new AppError('VALIDATION_FAILED', `${to.displayName} does not take chats in this language.`);
       const result = await store.append({
         conversationId,
-        events: [systemMessage(SYSTEM_TEXT.transferred[conversation.language]), stateEvent('assigned', 'assigned', 'transferred', to.displayName)],
+        events: [systemMessage(SYSTEM_TEXT.transferred[conversation.language]), stateEvent('assigned', 'assigned', 'transferred', to)],
         expectStates: ['assigned'],
         expectAgentId: from.id,
         agentChats: { remove: from.id, add: { agentId: to.id, capacity: to.capacity } },
@@ -283,7 +288,7 @@ export function createHandoffService(store: ChatStore, options: HandoffOptions) 
       if (!trimmed) throw new AppError('VALIDATION_FAILED', 'The message is empty.');
       const result = await store.append({
         conversationId,
-        events: [{ type: 'message.new', at: iso(), messageId: newId('msg'), author: 'agent', text: trimmed, clientId }],
+        events: [{ type: 'message.new', at: iso(), messageId: newId('msg'), author: 'agent', authorName: agent.displayName, text: trimmed, clientId }],
         dedupeKey: `agent:${clientId}`,
         expectStates: ['assigned'],
         expectAgentId: agent.id,
@@ -315,6 +320,7 @@ export function createHandoffService(store: ChatStore, options: HandoffOptions) 
         data: { conversationId, agentId: agent.id, resolved: resolution.resolved, botIntent: conversation.handoff?.intent ?? null, intent: resolution.intent, note: resolution.note ?? null, language: conversation.language },
       });
       await notifyAgent(agent.id, { type: 'removed', conversationId, reason: 'closed' });
+      await options.onEnded?.(conversationId, resolution.intent);
     },
 
     /** The listener ends the chat, from any open state (leaves the queue, or the agent). */
@@ -333,6 +339,7 @@ export function createHandoffService(store: ChatStore, options: HandoffOptions) 
       if (result.status !== 'appended') throw new AppError('INVALID_TRANSITION', 'The conversation changed meanwhile; try again.');
       if (conversation.handoff) await notifyQueue(conversation.handoff.queue);
       if (conversation.agentId) await notifyAgent(conversation.agentId, { type: 'removed', conversationId, reason: 'listener_left' });
+      await options.onEnded?.(conversationId, null);
     },
 
     async heartbeat(agentId: string, status: Presence['status']): Promise<void> {

@@ -1,6 +1,7 @@
 import type { BotContext } from '../../bot/bot-context.js';
 import type { Language } from '../../bot/language.js';
 import type { ConversationRecord, HandoffInfo } from '../domain/conversation.js';
+import type { SurveyAnswer, SurveyRecord } from '../domain/csat.js';
 import type { ConversationEvent, ConversationState } from '../transport/protocol.js';
 
 /** An event before the store has numbered it. */
@@ -131,6 +132,15 @@ export interface ChatStore {
   /* items for agents and analysts (left messages, feedback) */
   addItem(item: StoredItem): Promise<void>;
   listItems(kind: ItemKind, limit?: number): Promise<StoredItem[]>;
+
+  /* post-chat surveys */
+  /** Records an ended conversation's survey; false when one was already recorded (nothing changes). */
+  saveSurvey(record: SurveyRecord): Promise<boolean>;
+  getSurvey(conversationId: string): Promise<SurveyRecord | null>;
+  /** Stores the listener's answer once: false when an answer was already stored (nothing changes). */
+  answerSurvey(conversationId: string, answer: SurveyAnswer): Promise<boolean>;
+  /** Every survey, answered or not, oldest first. */
+  listSurveys(): Promise<SurveyRecord[]>;
 
   /* ephemeral signals across app instances (typing, queue changes): at most once, never stored */
   publish(channel: string, message: unknown): Promise<void>;

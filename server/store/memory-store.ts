@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { ConversationRecord } from '../domain/conversation.js';
+import type { SurveyRecord } from '../domain/csat.js';
 import { AppError } from '../errors.js';
 import type { ConversationEvent } from '../transport/protocol.js';
 import {
@@ -58,6 +59,7 @@ export function createMemoryStore(): ChatStore {
   const sessions = new Map<string, Session>();
   const presence = new Map<string, Presence>();
   const items = new Map<string, StoredItem[]>();
+  const surveys = new Map<string, SurveyRecord>();
   const bus = new EventEmitter();
   bus.setMaxListeners(0);
   let closed = false;
@@ -195,6 +197,25 @@ export function createMemoryStore(): ChatStore {
     },
     async listItems(kind, limit = 200) {
       return structuredClone((items.get(kind) ?? []).slice(0, limit));
+    },
+
+    async saveSurvey(record) {
+      if (surveys.has(record.conversationId)) return false;
+      surveys.set(record.conversationId, structuredClone(record));
+      return true;
+    },
+    async getSurvey(conversationId) {
+      const found = surveys.get(conversationId);
+      return found ? structuredClone(found) : null;
+    },
+    async answerSurvey(conversationId, answer) {
+      const found = surveys.get(conversationId);
+      if (!found || found.answeredAt !== null) return false;
+      surveys.set(conversationId, { ...found, ...answer });
+      return true;
+    },
+    async listSurveys() {
+      return [...surveys.values()].map((s) => structuredClone(s)).sort((a, b) => (a.endedAt < b.endedAt ? -1 : a.endedAt > b.endedAt ? 1 : 0));
     },
 
     async publish(channel, message) {

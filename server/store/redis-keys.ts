@@ -22,6 +22,10 @@ export function createRedisKeys(namespace: string, tenant: string) {
     presence: () => `${prefix}:presence`,
     items: (kind: string) => `${prefix}:items:${kind}`,
     signalChannel: (name: string) => `${prefix}:signal:${name}`,
+    survey: (conversationId: string) => `${prefix}:survey:${conversationId}`,
+    surveyAnswer: (conversationId: string) => `${prefix}:survey:${conversationId}:answer`,
+    /** Survey ids by end time (ms). */
+    surveys: () => `${prefix}:surveys`,
   };
 }
 

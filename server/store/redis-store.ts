@@ -3,6 +3,7 @@ import { z } from 'zod';
 import * as zm from 'zod/mini';
 import { languageSchema } from '../../bot/language.js';
 import { conversationRecordSchema, conversationStateSchema, CONVERSATION_SCHEMA_VERSION } from '../domain/conversation.js';
+import { surveyAnswerSchema, surveyRecordSchema } from '../domain/csat.js';
 import { AppError } from '../errors.js';
 import { conversationEventSchema, type ConversationEvent } from '../transport/protocol.js';
 import {
@@ -319,6 +320,41 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Chat
     async listItems(kind, limit = 200) {
       const items = await call(() => redis.lrange(keys.items(kind), 0, limit - 1));
       return items.map((json) => parseJson(itemSchema, json, 'item'));
+    },
+
+    async saveSurvey(record) {
+      const created = await call(() => redis.set(keys.survey(record.conversationId), JSON.stringify(record), 'NX'));
+      // Indexed whether or not this call created it, so a crash between the two steps heals on the next call.
+      await call(() => redis.zadd(keys.surveys(), 'NX', Date.parse(record.endedAt), record.conversationId));
+      return created === 'OK';
+    },
+    async getSurvey(conversationId) {
+      const [base, answer] = await call(() => redis.mget(keys.survey(conversationId), keys.surveyAnswer(conversationId)));
+      if (!base) return null;
+      const record = parseJson(surveyRecordSchema, base, 'survey');
+      return answer ? { ...record, ...parseJson(surveyAnswerSchema, answer, 'survey answer') } : record;
+    },
+    async answerSurvey(conversationId, answer) {
+      const exists = await call(() => redis.exists(keys.survey(conversationId)));
+      if (!exists) return false;
+      // SET NX: the first answer wins, a resend changes nothing.
+      return (await call(() => redis.set(keys.surveyAnswer(conversationId), JSON.stringify(answer), 'NX'))) === 'OK';
+    },
+    async listSurveys() {
+      const ids = await call(() => redis.zrange(keys.surveys(), 0, -1));
+      const surveys = [];
+      for (let i = 0; i < ids.length; i += 200) {
+        const chunk = ids.slice(i, i + 200);
+        const values = await call(() => redis.mget(...chunk.flatMap((id) => [keys.survey(id), keys.surveyAnswer(id)])));
+        for (let j = 0; j < chunk.length; j++) {
+          const base = values[2 * j];
+          const answer = values[2 * j + 1];
+          if (!base) continue;
+          const record = parseJson(surveyRecordSchema, base, 'survey');
+          surveys.push(answer ? { ...record, ...parseJson(surveyAnswerSchema, answer, 'survey answer') } : record);
+        }
+      }
+      return surveys;
     },
 
     async publish(channel, message) {

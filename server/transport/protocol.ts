@@ -56,6 +56,14 @@ export const leaveMessageFrameSchema = z.object({
   text: z.string().check(z.minLength(1), z.maxLength(MAX_TEXT_LENGTH)),
 });
 
+/** The post-chat survey: "How satisfied are you with this chat?" 1-5, an optional comment, "Was your issue resolved?". */
+export const surveyAnswerFrameSchema = z.object({
+  type: z.literal('survey.answer'),
+  rating: z.number().check(z.int(), z.gte(1), z.lte(5)),
+  comment: z.optional(z.string().check(z.maxLength(MAX_TEXT_LENGTH))),
+  resolved: z.optional(z.boolean()),
+});
+
 export const clientFrameSchema = z.discriminatedUnion('type', [
   startFrameSchema,
   resumeFrameSchema,
@@ -64,9 +72,10 @@ export const clientFrameSchema = z.discriminatedUnion('type', [
   pingFrameSchema,
   leaveFrameSchema,
   leaveMessageFrameSchema,
+  surveyAnswerFrameSchema,
 ]);
 export type ClientFrame = z.infer<typeof clientFrameSchema>;
-export const CLIENT_FRAME_TYPES = ['conversation.start', 'conversation.resume', 'message.send', 'typing', 'ping', 'conversation.leave', 'message.leave'] as const;
+export const CLIENT_FRAME_TYPES = ['conversation.start', 'conversation.resume', 'message.send', 'typing', 'ping', 'conversation.leave', 'message.leave', 'survey.answer'] as const;
 
 /* ---------- conversation events (stored, numbered, replayed) ---------- */
 
@@ -89,6 +98,8 @@ export const messageEventSchema = z.object({
   author: authorSchema,
   text: z.string(),
   clientId: z.optional(z.string()),
+  /** On agent messages: the name the listener sees. */
+  authorName: z.optional(z.string()),
   quickReplies: z.optional(z.array(quickReplySchema)),
   /** On bot messages: what the bot understood (shown to agents and used by analytics). */
   understanding: z.optional(
@@ -109,6 +120,8 @@ export const stateEventSchema = z.object({
   reason: z.string(),
   /** Set when a person joins (assigned): the name the listener sees. */
   agentName: z.optional(z.string()),
+  /** Internal: which agent it was (kept for analytics; not sent to the widget). */
+  agentId: z.optional(z.string()),
 });
 export const conversationEventSchema = z.discriminatedUnion('type', [messageEventSchema, stateEventSchema]);
 export type ConversationEvent = z.infer<typeof conversationEventSchema>;
@@ -151,6 +164,8 @@ export const queuePositionFrameSchema = z.object({
   etaSeconds: z.nullable(z.number()),
   agentsOnline: z.number().check(z.int(), z.gte(0)),
 });
+/** The survey answer is stored (duplicate: an answer was already stored, and this one changed nothing). */
+export const surveyAckFrameSchema = z.object({ type: z.literal('survey.ack'), duplicate: z.boolean() });
 /** The result of message.leave. */
 export const messageLeftFrameSchema = z.object({ type: z.literal('message.left') });
 export const drainingFrameSchema = z.object({ type: z.literal('server.draining'), retryAfterMs: seqSchema });
@@ -167,6 +182,7 @@ export const serverFrameSchema = z.discriminatedUnion('type', [
   pongFrameSchema,
   queuePositionFrameSchema,
   messageLeftFrameSchema,
+  surveyAckFrameSchema,
 ]);
 export type ServerFrame = z.infer<typeof serverFrameSchema>;
 export type ErrorFrame = z.infer<typeof errorFrameSchema>;

@@ -3,6 +3,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { Language } from '../../bot/language.js';
 import type { ChatService } from '../domain/chat-service.js';
+import type { SurveyService } from '../domain/survey-service.js';
 import type { ConversationRecord } from '../domain/conversation.js';
 import { HANDOFF_CHANNELS, type ConversationSignal, type HandoffService } from '../domain/handoff-service.js';
 import { AppError, httpErrorBody, toAppError, type ErrorCode } from '../errors.js';
@@ -14,6 +15,7 @@ import { createTokenBucket, createWindowCounter } from './rate-limit.js';
 export interface WidgetSocketOptions {
   chat: ChatService;
   handoff: HandoffService;
+  survey: SurveyService;
   store: ChatStore;
   allowedOrigins: readonly string[];
   messagesPerSecond: number;
@@ -81,7 +83,10 @@ function handleConnection(socket: WebSocket, options: WidgetSocketOptions, log: 
       conversationId: id,
       afterSeq: Math.min(afterSeq, record.lastSeq),
       deliver: (event) => {
-        send(event);
+        if (event.type === 'conversation.state' && event.agentId !== undefined) {
+          const { agentId: _internal, ...visible } = event;
+          send(visible);
+        } else send(event);
         if (event.type === 'conversation.state') {
           lastPosition = '';
           void refreshQueueStatus();
@@ -138,6 +143,15 @@ function handleConnection(socket: WebSocket, options: WidgetSocketOptions, log: 
       case 'conversation.leave':
         await chat.leave(requireConversation().id);
         return;
+      case 'survey.answer': {
+        const result = await options.survey.answer(requireConversation().id, {
+          rating: frame.rating,
+          ...(frame.comment === undefined ? {} : { comment: frame.comment }),
+          ...(frame.resolved === undefined ? {} : { resolved: frame.resolved }),
+        });
+        send({ type: 'survey.ack', duplicate: result.duplicate });
+        return;
+      }
       case 'message.leave':
         await chat.leaveMessage(requireConversation().id, frame.email, frame.text);
         send({ type: 'message.left' });
