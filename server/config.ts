@@ -12,6 +12,12 @@ export const configSchema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Unset: the embedded in-memory store. Set: Redis (redis://host:port/db). */
     REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+    /** Redis Cluster seed nodes, `host:port,host:port`; used instead of REDIS_URL when set. */
+    REDIS_CLUSTER_NODES: z
+      .string()
+      .regex(/^[^\s,:]+:\d+(,[^\s,:]+:\d+)*$/, 'must be host:port,host:port,...')
+      .transform((v) => v.split(',').map((node) => ({ host: node.slice(0, node.lastIndexOf(':')), port: Number(node.slice(node.lastIndexOf(':') + 1)) })))
+      .optional(),
     /** Tenant (help site) name; every Redis key of a deployment shares it as a hash tag. */
     TENANT: z.string().regex(/^[a-z0-9_-]{1,40}$/, 'lower-case letters, digits, - and _ only').default('default'),
     /** Comma-separated origins allowed to open the widget socket; "*" allows any. */

@@ -11,8 +11,9 @@ import { loadAccountsInto } from './store/accounts-file.js';
 import { ensureDemoAccounts } from './demo-accounts.js';
 
 async function openStore(config: Config): Promise<ChatStore> {
-  if (!config.REDIS_URL) return createMemoryStore();
-  return createRedisStore({ url: config.REDIS_URL, tenant: config.TENANT });
+  if (config.REDIS_CLUSTER_NODES) return createRedisStore({ clusterNodes: config.REDIS_CLUSTER_NODES, tenant: config.TENANT });
+  if (config.REDIS_URL) return createRedisStore({ url: config.REDIS_URL, tenant: config.TENANT });
+  return createMemoryStore();
 }
 
 async function main(): Promise<void> {
@@ -43,7 +44,8 @@ async function main(): Promise<void> {
   }
   const { bot } = loaded;
   const store = await openStore(config);
-  if (!config.REDIS_URL) await loadAccountsInto(store, path.resolve(projectRoot(), config.ACCOUNTS_FILE));
+  const embedded = !config.REDIS_URL && !config.REDIS_CLUSTER_NODES;
+  if (embedded) await loadAccountsInto(store, path.resolve(projectRoot(), config.ACCOUNTS_FILE));
   const demo = config.NODE_ENV === 'development' ? await ensureDemoAccounts(store) : [];
   const { app, startDraining } = await buildApp({
     config,
@@ -85,7 +87,7 @@ async function main(): Promise<void> {
   });
 
   await app.listen({ port: config.PORT, host: config.HOST });
-  const storeKind = config.REDIS_URL ? 'redis' : 'embedded memory store';
+  const storeKind = embedded ? 'embedded memory store' : config.REDIS_CLUSTER_NODES ? 'redis cluster' : 'redis';
   const base = `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.PORT}`;
   app.log.info({ store: storeKind, model: bot.modelVersion }, `help page at ${base}/`);
   if (demo.length > 0) {

@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { z } from 'zod';
 import * as zm from 'zod/mini';
 import { languageSchema } from '../../bot/language.js';
@@ -23,7 +23,10 @@ import { createRedisKeys } from './redis-keys.js';
 import { APPEND_EVENTS, CREATE_CONVERSATION, SAVE_AGENT } from './redis-scripts.js';
 
 export interface RedisStoreOptions {
-  url: string;
+  /** A single Redis (or a Sentinel-managed primary behind one address). */
+  url?: string;
+  /** Redis Cluster: the seed nodes. All keys of a tenant share one hash tag, so they stay in one slot. */
+  clusterNodes?: { host: string; port: number }[];
   /** Key namespace; tests pass a unique one per run. */
   namespace?: string;
   tenant?: string;
@@ -31,7 +34,7 @@ export interface RedisStoreOptions {
   commandTimeoutMs?: number;
 }
 
-type ScriptedRedis = Redis & {
+type ScriptedRedis = (Redis | Cluster) & {
   createConversation(...args: (string | number)[]): Promise<number>;
   appendEvents(...args: (string | number)[]): Promise<string[]>;
   saveAgent(...args: string[]): Promise<number>;
@@ -109,8 +112,19 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Chat
     connectTimeout: 2000,
     retryStrategy: (attempt) => Math.min(100 * attempt, 2000),
   };
-  const redis = new Redis(options.url, { ...base, enableOfflineQueue: false, commandTimeout: options.commandTimeoutMs ?? 2000 }) as ScriptedRedis;
-  const subscriber = new Redis(options.url, { ...base, enableOfflineQueue: true });
+  const commandOptions: RedisOptions = { ...base, enableOfflineQueue: false, commandTimeout: options.commandTimeoutMs ?? 2000 };
+  let redis: ScriptedRedis;
+  let subscriber: Redis | Cluster;
+  if (options.clusterNodes && options.clusterNodes.length > 0) {
+    const clusterBase = { lazyConnect: true, clusterRetryStrategy: (attempt: number) => Math.min(100 * attempt, 2000) };
+    redis = new Cluster(options.clusterNodes, { ...clusterBase, enableOfflineQueue: false, redisOptions: commandOptions }) as ScriptedRedis;
+    subscriber = new Cluster(options.clusterNodes, { ...clusterBase, enableOfflineQueue: true, redisOptions: base });
+  } else if (options.url) {
+    redis = new Redis(options.url, commandOptions) as ScriptedRedis;
+    subscriber = new Redis(options.url, { ...base, enableOfflineQueue: true });
+  } else {
+    throw new AppError('INTERNAL', 'createRedisStore needs a url or clusterNodes');
+  }
   // Failures surface as STORE_UNAVAILABLE on the commands; unhandled 'error' events would be fatal.
   redis.on('error', () => {});
   subscriber.on('error', () => {});
