@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { AppError } from '../errors.js';
 
-function escapeHtml(text: string): string {
+export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
@@ -16,7 +16,7 @@ export interface StaticRoutesDeps {
 }
 
 /** A file read once, at first request; a failed read is retried next time. */
-function cached<T>(load: () => Promise<T>): () => Promise<T> {
+export function cached<T>(load: () => Promise<T>): () => Promise<T> {
   let value: Promise<T> | undefined;
   return () => {
     value ??= load().catch((error: unknown) => {
@@ -27,11 +27,13 @@ function cached<T>(load: () => Promise<T>): () => Promise<T> {
   };
 }
 
-function page(file: string, brand: string) {
+/** An HTML page with `{brand}` filled in, read once. */
+export function brandedPage(file: string, brand: string) {
   return cached(() => readFile(file, 'utf8').then((html) => html.replaceAll('{brand}', escapeHtml(brand))));
 }
 
-function bundle(file: string) {
+/** A built bundle, read once; NOT_FOUND with a hint when it was not built. */
+export function builtBundle(file: string) {
   return cached(() =>
     readFile(file).catch((error: unknown) => {
       throw new AppError('NOT_FOUND', 'The bundle is not built; run `npm run build`.', { cause: error });
@@ -41,10 +43,10 @@ function bundle(file: string) {
 
 /** The demo help page, the agent console page and their bundles. */
 export function registerStaticRoutes(app: FastifyInstance, deps: StaticRoutesDeps): void {
-  const helpPage = page(path.join(deps.publicDir, 'index.html'), deps.brand);
-  const consolePage = page(path.join(deps.publicDir, 'console.html'), deps.brand);
-  const widget = bundle(deps.widgetBundlePath);
-  const consoleScript = bundle(deps.consoleBundlePath);
+  const helpPage = brandedPage(path.join(deps.publicDir, 'index.html'), deps.brand);
+  const consolePage = brandedPage(path.join(deps.publicDir, 'console.html'), deps.brand);
+  const widget = builtBundle(deps.widgetBundlePath);
+  const consoleScript = builtBundle(deps.consoleBundlePath);
   const script = (load: () => Promise<Buffer>) => async (_request: unknown, reply: FastifyReply) =>
     reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(await load());
 

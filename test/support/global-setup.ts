@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import type { TestProject } from 'vitest/node';
+import { buildAnalytics } from '../../scripts/build-analytics.js';
 import { buildConsole } from '../../scripts/build-console.js';
 import { buildWidget } from '../../scripts/build-widget.js';
 import { startPrivateRedis, type PrivateRedis } from '../../bench/private-redis.js';
@@ -18,6 +19,7 @@ export async function setup(project: TestProject): Promise<void> {
   project.provide('redisUrl', redis.url);
   await buildWidget();
   await buildConsole();
+  await buildAnalytics();
   // Process-level tests (signals, start-up errors, several nodes) run the compiled server.
   const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { encoding: 'utf8' });
   if (tsc.status !== 0) throw new Error(`tsc -p tsconfig.build.json failed:\n${tsc.stdout}${tsc.stderr}`);
