@@ -4,6 +4,7 @@ import type { IntentClassifier, ScoredIntent } from './classifier.js';
 import type { IntentDefinition } from './intent-schema.js';
 import type { Language } from './language.js';
 import { assessFrustration } from './frustration.js';
+import type { IntentOverrides } from './policy-overrides.js';
 import { withBrand } from './training-data.js';
 
 /** Quick-reply values the bot understands without classifying. */
@@ -64,6 +65,8 @@ export interface Bot {
   respond(input: BotInput): BotTurn;
   welcome(language: Language): BotReply;
   noAgentAvailable(language: Language): BotReply;
+  /** The tuning loop's per-intent thresholds and handoff switches (replaces the previous set). */
+  setOverrides(overrides: IntentOverrides): void;
   /** Canned replies for agents: every intent's answer in a language. */
   cannedReplies(language: Language): { intent: string; label: string; text: string }[];
   readonly modelVersion: string;
@@ -82,6 +85,7 @@ function normalise(text: string): string {
 /** The bot: classifies a listener message and decides answer / clarify / not understood / hand off. */
 export function createBot({ intents, classifier, brand }: BotOptions): Bot {
   const byId = new Map(intents.map((intent) => [intent.id, intent]));
+  let overrides: IntentOverrides = {};
   const say = (language: Language, key: BotMessageKey) => withBrand(BOT_MESSAGES[language][key], brand);
   const personReply = (language: Language) => ({ label: say(language, 'talkToPerson'), value: QUICK_REPLY.handoff });
 
@@ -155,6 +159,20 @@ export function createBot({ intents, classifier, brand }: BotOptions): Bot {
     return { ...base, outcome: 'clarify', replies: [reply(say(language, 'confirmedNoClarify'), [personReply(language)])] };
   }
 
+  /** An honest "I did not get that" that offers a person; the third miss in a row hands off by itself. */
+  function notUnderstood(confidence: number, guesses: ScoredIntent[], context: BotContext, language: Language): BotTurn {
+    const streak = context.notUnderstoodStreak + 1;
+    if (streak >= NOT_UNDERSTOOD_HANDOFF_AFTER) return handoffTurn({ intent: null, confidence, guesses, context }, language, 'not_understood', 'normal');
+    return {
+      outcome: 'not_understood',
+      intent: null,
+      confidence,
+      guesses,
+      replies: [reply(say(language, streak >= 2 ? 'notUnderstoodAgain' : 'notUnderstood'), [personReply(language)])],
+      context: { ...context, notUnderstoodStreak: streak, awaitingConfirmation: null },
+    };
+  }
+
   function classified(input: BotInput): BotTurn {
     const { language } = input;
     const context: BotContext = {
@@ -171,21 +189,7 @@ export function createBot({ intents, classifier, brand }: BotOptions): Bot {
     const [top, second] = guesses;
     const { minConfidence, minMargin } = classifier.thresholds;
     const topIntent = top ? byId.get(top.intent) : undefined;
-    if (!top || !topIntent || top.confidence < minConfidence) {
-      const streak = context.notUnderstoodStreak + 1;
-      // Two misses in a row offer a person; a third hands off without waiting to be asked.
-      if (streak >= NOT_UNDERSTOOD_HANDOFF_AFTER) {
-        return handoffTurn({ intent: null, confidence: top?.confidence ?? 0, guesses, context }, language, 'not_understood', 'normal');
-      }
-      return {
-        outcome: 'not_understood',
-        intent: null,
-        confidence: top?.confidence ?? 0,
-        guesses,
-        replies: [reply(say(language, streak >= 2 ? 'notUnderstoodAgain' : 'notUnderstood'), [personReply(language)])],
-        context: { ...context, notUnderstoodStreak: streak, awaitingConfirmation: null },
-      };
-    }
+    if (!top || !topIntent || top.confidence < minConfidence) return notUnderstood(top?.confidence ?? 0, guesses, context, language);
     const secondIntent = second ? byId.get(second.intent) : undefined;
     if (second && secondIntent && top.confidence - second.confidence < minMargin && top.intent !== HUMAN_AGENT_INTENT) {
       return {
@@ -203,6 +207,12 @@ export function createBot({ intents, classifier, brand }: BotOptions): Bot {
         context: { ...context, awaitingConfirmation: null },
       };
     }
+    const override = overrides[topIntent.id];
+    if (override?.handoff) {
+      return handoffTurn({ intent: topIntent.id, confidence: top.confidence, guesses, context }, language, 'policy', 'normal');
+    }
+    // Tuned: not sure enough for this intent; say so and offer a person rather than risk a wrong answer.
+    if (override?.minConfidence !== undefined && top.confidence < override.minConfidence) return notUnderstood(top.confidence, guesses, context, language);
     return actOnIntent(topIntent, top.confidence, guesses, input, context);
   }
 
@@ -214,6 +224,9 @@ export function createBot({ intents, classifier, brand }: BotOptions): Bot {
       return reply(say(language, 'welcome'));
     },
     noAgentAvailable: noAgentReply,
+    setOverrides(next) {
+      overrides = { ...next };
+    },
     cannedReplies(language) {
       return intents.map((intent) => ({ intent: intent.id, label: intent.label[language], text: withBrand(intent[language].answer, brand) }));
     },

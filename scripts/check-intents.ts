@@ -131,7 +131,7 @@ export async function runCheck(argv: readonly string[]): Promise<CheckReport> {
 
   const intents = checked.intents.map((parsed) => parsed.intent);
   const crossValidation =
-    values['skip-cv'] || intents.length < 2 ? null : await crossValidate(intents, { folds, seed, train: trainClassifier });
+    values['skip-cv'] || intents.length < 2 ? null : await crossValidate(intents, { folds, seed, train: async (phrases) => (await trainClassifier(phrases)).classifier });
 
   return { ok: problems.length === 0, intentsDir: relative(intentsDir), idsFrom, files: files.length, intents: intents.length, problems, crossValidation };
 }

@@ -2,12 +2,19 @@ import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { Server as SocketIoServer } from 'socket.io';
 import type { Bot } from '../bot/bot.js';
+import type { LabelledPhrase } from '../bot/classifier.js';
+import type { SwappableClassifier } from '../bot/swappable-classifier.js';
 import { LANGUAGES } from '../bot/language.js';
 import type { Config } from './config.js';
 import { createChatService } from './domain/chat-service.js';
 import { createConversationTokens } from './domain/conversation-token.js';
 import { createHandoffService, type HandoffService } from './domain/handoff-service.js';
 import { createSurveyService } from './domain/survey-service.js';
+import { readHeldOut } from './domain/held-out.js';
+import { createTuningService } from './domain/tuning-service.js';
+import { startTuningSync } from './domain/tuning-sync.js';
+import { registerTuningRoutes } from './transport/tuning-routes.js';
+import { registerAnalyticsRoutes } from './transport/analytics-routes.js';
 import { AppError, httpErrorBody, toAppError } from './errors.js';
 import type { ChatStore } from './store/chat-store.js';
 import { registerAgentSocket } from './transport/agent-socket.js';
@@ -22,6 +29,8 @@ export interface AppDeps {
   config: Config;
   store: ChatStore;
   bot: Bot;
+  /** The bot's swappable model, shipped phrases and model bytes: needed for the tuning loop's hot swap. */
+  model?: { classifier: SwappableClassifier; phrases: LabelledPhrase[]; shippedModel: Buffer };
   /** Where the built widget bundle lives (served at /widget.js). */
   widgetBundlePath: string;
   /** Where the built console bundle lives (served at /console.js). */
@@ -89,6 +98,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   registerHealthRoutes(app, { store, isDraining: () => draining });
   registerStaticRoutes(app, { publicDir: deps.publicDir, widgetBundlePath: deps.widgetBundlePath, consoleBundlePath: deps.consoleBundlePath, brand: config.BRAND_NAME });
   registerSessionRoutes(app, { store, secureCookies: config.NODE_ENV === 'production' });
+  registerAnalyticsRoutes(app, { source: store, store, brand: config.BRAND_NAME });
   await app.register(async (scope) => {
     widgets = registerWidgetSocket(scope, {
       chat,
@@ -101,6 +111,18 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       floodLimit: config.WIDGET_FLOOD_LIMIT,
     });
   });
+  if (deps.model) {
+    const model = deps.model;
+    const tuning = createTuningService({
+      store,
+      basePhrases: () => model.phrases,
+      heldOut: () => readHeldOut(config.HELDOUT_DIR),
+      shippedModel: async () => model.shippedModel,
+    });
+    registerTuningRoutes(app, { store, tuning });
+    const stopSync = await startTuningSync({ store, tuning, bot, classifier: model.classifier, log: (message, error) => (error ? app.log.warn({ err: error }, message) : app.log.info(message)) });
+    app.addHook('onClose', async () => stopSync());
+  }
   registerAgentSocket(io, { store, handoff, bot, heartbeatMs: Math.max(250, Math.floor(config.AGENT_PRESENCE_TTL_MS / 3)), log: app.log });
 
   // Every node sweeps: agents whose heartbeat stopped lose their chats to the queue after the

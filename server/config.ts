@@ -48,6 +48,8 @@ export const configSchema = z
     HANDOFF_SWEEP_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
     /** How long after a chat ends its survey answer is accepted. */
     SURVEY_WINDOW_MS: z.coerce.number().int().min(1000).max(30 * 24 * 3600 * 1000).default(24 * 3600 * 1000),
+    /** Held-out labelled messages (heldout-*.jsonl, never trained on) the tuning loop compares models on. */
+    HELDOUT_DIR: z.string().min(1).default('test/fixtures'),
     /** Embedded store only: where agent accounts are kept between starts (the agents CLI writes it). */
     ACCOUNTS_FILE: z.string().min(1).default('data/accounts.json'),
   })

@@ -51,6 +51,7 @@ async function main(): Promise<void> {
     config,
     store,
     bot,
+    model: { classifier: loaded.classifier, phrases: loaded.phrases, shippedModel: loaded.shippedModel },
     widgetBundlePath: PATHS.widgetBundle(),
     consoleBundlePath: PATHS.consoleBundle(),
     publicDir: PATHS.publicDir(),

@@ -8,3 +8,5 @@ export { EngineError, type EngineErrorCode } from './errors.js';
 export { evaluateDecisions, percentile, OOS, type Decision, type EvaluationMetrics } from './metrics.js';
 export { analyse, stemToken } from './text.js';
 export { DEFAULT_FEATURES, type FeatureConfig } from './features.js';
+export { evaluateClassifier, type TimedEvaluation } from './evaluate.js';
+export { readJsonl, parseJsonl } from './dataset.js';

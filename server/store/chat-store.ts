@@ -87,6 +87,8 @@ export interface QueueMember {
 
 export type ItemKind = 'left_message' | 'feedback' | 'resolution';
 
+export type RecordKind = 'tuning' | 'proposal' | 'candidate' | 'model' | 'tuning_log';
+
 export interface StoredItem {
   id: string;
   kind: ItemKind;
@@ -141,6 +143,14 @@ export interface ChatStore {
   answerSurvey(conversationId: string, answer: SurveyAnswer): Promise<boolean>;
   /** Every survey, answered or not, oldest first. */
   listSurveys(): Promise<SurveyRecord[]>;
+
+  /* small keyed records (tuning policy, proposals, training candidates, model versions, logs) */
+  putRecord(kind: RecordKind, id: string, data: Record<string, unknown>): Promise<void>;
+  getRecord(kind: RecordKind, id: string): Promise<Record<string, unknown> | null>;
+  listRecords(kind: RecordKind): Promise<{ id: string; data: Record<string, unknown> }[]>;
+  /** Model files, by version (several MB each). */
+  saveModel(version: string, bytes: Buffer): Promise<void>;
+  getModel(version: string): Promise<Buffer | null>;
 
   /* ephemeral signals across app instances (typing, queue changes): at most once, never stored */
   publish(channel: string, message: unknown): Promise<void>;

@@ -60,6 +60,9 @@ export function createMemoryStore(): ChatStore {
   const presence = new Map<string, Presence>();
   const items = new Map<string, StoredItem[]>();
   const surveys = new Map<string, SurveyRecord>();
+  const records = new Map<string, Map<string, Record<string, unknown>>>();
+  const models = new Map<string, Buffer>();
+  const recordsOf = (kind: string) => records.get(kind) ?? records.set(kind, new Map()).get(kind)!;
   const bus = new EventEmitter();
   bus.setMaxListeners(0);
   let closed = false;
@@ -216,6 +219,24 @@ export function createMemoryStore(): ChatStore {
     },
     async listSurveys() {
       return [...surveys.values()].map((s) => structuredClone(s)).sort((a, b) => (a.endedAt < b.endedAt ? -1 : a.endedAt > b.endedAt ? 1 : 0));
+    },
+
+    async putRecord(kind, id, data) {
+      recordsOf(kind).set(id, structuredClone(data));
+    },
+    async getRecord(kind, id) {
+      const found = recordsOf(kind).get(id);
+      return found ? structuredClone(found) : null;
+    },
+    async listRecords(kind) {
+      return [...recordsOf(kind).entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([id, data]) => ({ id, data: structuredClone(data) }));
+    },
+    async saveModel(version, bytes) {
+      models.set(version, Buffer.from(bytes));
+    },
+    async getModel(version) {
+      const found = models.get(version);
+      return found ? Buffer.from(found) : null;
     },
 
     async publish(channel, message) {

@@ -24,6 +24,8 @@ export function createRedisKeys(namespace: string, tenant: string) {
     signalChannel: (name: string) => `${prefix}:signal:${name}`,
     survey: (conversationId: string) => `${prefix}:survey:${conversationId}`,
     surveyAnswer: (conversationId: string) => `${prefix}:survey:${conversationId}:answer`,
+    records: (kind: string) => `${prefix}:records:${kind}`,
+    model: (version: string) => `${prefix}:model:${version}`,
     /** Survey ids by end time (ms). */
     surveys: () => `${prefix}:surveys`,
   };

@@ -54,6 +54,7 @@ const agentAccountSchema = z.object({
 const sessionSchema = z.object({ token: z.string(), agentId: z.string(), expiresAt: z.string() });
 const presenceSchema = z.object({ agentId: z.string(), status: z.enum(['online', 'away', 'offline']), lastSeen: z.number() });
 const itemSchema = z.object({ id: z.string(), kind: z.enum(['left_message', 'feedback', 'resolution']), at: z.string(), data: z.record(z.string(), z.unknown()) });
+const recordDataSchema = z.record(z.string(), z.unknown());
 const publishedEventsSchema = z.object({ events: z.array(z.unknown()) });
 
 function parseJson<T>(schema: z.ZodType<T>, json: string, what: string): T {
@@ -369,6 +370,26 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Chat
         }
       }
       return surveys;
+    },
+
+    async putRecord(kind, id, data) {
+      await call(() => redis.hset(keys.records(kind), id, JSON.stringify(data)));
+    },
+    async getRecord(kind, id) {
+      const json = await call(() => redis.hget(keys.records(kind), id));
+      return json ? parseJson(recordDataSchema, json, `${kind} ${id}`) : null;
+    },
+    async listRecords(kind) {
+      const all = await call(() => redis.hgetall(keys.records(kind)));
+      return Object.entries(all)
+        .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+        .map(([id, json]) => ({ id, data: parseJson(recordDataSchema, json, `${kind} ${id}`) }));
+    },
+    async saveModel(version, bytes) {
+      await call(() => redis.set(keys.model(version), bytes));
+    },
+    async getModel(version) {
+      return call(() => redis.getBuffer(keys.model(version)));
     },
 
     async publish(channel, message) {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { inject } from 'vitest';
 import WebSocket from 'ws';
-import { loadBot } from '../../bot/load-bot.js';
+import { loadBot, type LoadedBot } from '../../bot/load-bot.js';
 import type { Bot } from '../../bot/bot.js';
 import type { IntentDefinition } from '../../bot/intent-schema.js';
 import { loadIntents } from '../../bot/load-intents.js';
@@ -49,11 +49,12 @@ export interface RunningApp extends App {
 }
 
 /** buildApp listening on a free loopback port, with real sockets. */
-export async function startApp(options: { store?: ChatStore; env?: Record<string, string>; bot?: Bot } = {}): Promise<RunningApp> {
+export async function startApp(options: { store?: ChatStore; env?: Record<string, string>; bot?: Bot; loaded?: LoadedBot } = {}): Promise<RunningApp> {
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', ...options.env });
   const store = options.store ?? createMemoryStore();
-  const bot = options.bot ?? (await shippedBot());
-  const built = await buildApp({ config, store, bot, widgetBundlePath: PATHS.widgetBundle(), consoleBundlePath: PATHS.consoleBundle(), publicDir: PATHS.publicDir() });
+  const bot = options.loaded?.bot ?? options.bot ?? (await shippedBot());
+  const model = options.loaded ? { classifier: options.loaded.classifier, phrases: options.loaded.phrases, shippedModel: options.loaded.shippedModel } : undefined;
+  const built = await buildApp({ config, store, bot, ...(model ? { model } : {}), widgetBundlePath: PATHS.widgetBundle(), consoleBundlePath: PATHS.consoleBundle(), publicDir: PATHS.publicDir() });
   await built.app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = built.app.server.address() as AddressInfo;
   return Object.assign(built, {
