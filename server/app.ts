@@ -1,3 +1,4 @@
+import rateLimit from '@fastify/rate-limit';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { Server as SocketIoServer } from 'socket.io';
@@ -15,7 +16,12 @@ import { createTuningService } from './domain/tuning-service.js';
 import { startTuningSync } from './domain/tuning-sync.js';
 import { registerTuningRoutes } from './transport/tuning-routes.js';
 import { registerAnalyticsRoutes } from './transport/analytics-routes.js';
-import { AppError, httpErrorBody, toAppError } from './errors.js';
+import { registerAdminRoutes } from './transport/admin-routes.js';
+import { counterStore } from './transport/rate-limit-store.js';
+import { registerSecurityHeaders } from './transport/security-headers.js';
+import { createAudit } from './domain/audit.js';
+import { createPrivacyService, type PrivacyService } from './domain/privacy-service.js';
+import { AppError, fromFrameworkError, httpErrorBody, toAppError } from './errors.js';
 import type { ChatStore } from './store/chat-store.js';
 import { registerAgentSocket } from './transport/agent-socket.js';
 import { registerHealthRoutes } from './transport/health-routes.js';
@@ -44,6 +50,7 @@ export interface App {
   app: FastifyInstance;
   io: SocketIoServer;
   handoff: HandoffService;
+  privacy: PrivacyService;
   widgets: WidgetConnections;
   /** Marks the node as draining: readiness fails, so a load balancer stops sending to it. */
   startDraining(): void;
@@ -58,17 +65,22 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     logger: deps.logger ?? { level: config.LOG_LEVEL },
     trustProxy: config.TRUST_PROXY,
     bodyLimit: 64 * 1024,
+    // Malformed URLs and broken HTTP also answer with the catalogue's error body.
+    frameworkErrors: (_error, _request, reply) => {
+      const body = httpErrorBody(new AppError('VALIDATION_FAILED', 'The request URL is not valid.'));
+      void (reply as unknown as { code(status: number): { send(payload: unknown): void } }).code(400).send(body);
+    },
+    clientErrorHandler: (_error, socket) => {
+      const body = JSON.stringify(httpErrorBody(new AppError('VALIDATION_FAILED', 'The HTTP request is malformed.')));
+      if (socket.writable) socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      else socket.destroy();
+    },
   });
   let draining = false;
   let widgets: WidgetConnections | undefined;
 
   app.setErrorHandler((error, request, reply) => {
-    const known =
-      error instanceof AppError
-        ? error
-        : (error as { validation?: unknown }).validation || (error as { statusCode?: number }).statusCode === 400
-          ? new AppError('VALIDATION_FAILED', (error as Error).message)
-          : toAppError(error);
+    const known = error instanceof AppError ? error : (fromFrameworkError(error as { statusCode?: number }) ?? toAppError(error));
     if (known.code === 'INTERNAL') request.log.error({ err: error }, 'request failed');
     void reply.code(known.status).send(httpErrorBody(known));
   });
@@ -79,8 +91,28 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // One port for both sockets: see transport/upgrade-router.ts.
   const io = new SocketIoServer(app.server, { path: SOCKET_IO_PATH, serveClient: false, destroyUpgrade: false, maxHttpBufferSize: MAX_FRAME_BYTES });
   const widgetUpgrades = createUpgradeRouter(app.server, SOCKET_IO_PATH);
+  await app.register(rateLimit, {
+    global: true,
+    max: config.HTTP_RATE_LIMIT_PER_MINUTE,
+    timeWindow: 60_000,
+    // Counted in the store, so every node shares the limits (Redis when REDIS_URL is set).
+    store: counterStore(store),
+    skipOnError: true,
+    // Thrown by the plugin and answered by the error handler with the catalogue's body.
+    errorResponseBuilder: () => new AppError('RATE_LIMITED'),
+  });
+  registerSecurityHeaders(app);
+
   await app.register(websocket, {
     options: { maxPayload: MAX_FRAME_BYTES, server: widgetUpgrades },
+    // Oversized or non-UTF-8 frames: ws closes with 1009 / 1007 itself; let that close frame go out
+    // (no terminate) and keep such client mistakes out of the error log.
+    errorHandler(error, socket, request) {
+      request.log.debug({ err: error }, 'widget socket error');
+      const stop = setTimeout(() => socket.terminate(), 1000);
+      stop.unref();
+      socket.once('close', () => clearTimeout(stop));
+    },
     // On close (SIGTERM drain), every widget is told to reconnect elsewhere rather than just cut off.
     preClose(done) {
       widgets?.drain(1000);
@@ -88,16 +120,21 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
   });
 
-  const survey = createSurveyService(store, { answerWindowMs: config.SURVEY_WINDOW_MS });
+  const redaction = { kinds: config.PII_REDACTION, keepCardLast4: config.PII_KEEP_CARD_LAST4 };
+  const audit = createAudit(store);
+  const tokens = createConversationTokens(config.CONVERSATION_SECRET);
+  const privacy = createPrivacyService({ store, tokens, retentionDays: config.RETENTION_DAYS });
+  const survey = createSurveyService(store, { answerWindowMs: config.SURVEY_WINDOW_MS, redaction });
   const handoff = createHandoffService(store, {
     presenceTtlMs: config.AGENT_PRESENCE_TTL_MS,
     releaseGraceMs: config.AGENT_RELEASE_GRACE_MS,
     onEnded: (conversationId, agentIntent) => survey.recordEnded(conversationId, agentIntent),
   });
-  const chat = createChatService({ store, bot, handoff, tokens: createConversationTokens(config.CONVERSATION_SECRET) });
+  const chat = createChatService({ store, bot, handoff, tokens, ...(config.PII_REDACT_LIVE ? { redaction } : {}) });
   registerHealthRoutes(app, { store, isDraining: () => draining });
   registerStaticRoutes(app, { publicDir: deps.publicDir, widgetBundlePath: deps.widgetBundlePath, consoleBundlePath: deps.consoleBundlePath, brand: config.BRAND_NAME });
-  registerSessionRoutes(app, { store, secureCookies: config.NODE_ENV === 'production' });
+  registerSessionRoutes(app, { store, secureCookies: config.NODE_ENV === 'production', audit, signInsPerMinute: config.SIGNIN_RATE_LIMIT_PER_MINUTE });
+  registerAdminRoutes(app, { store, privacy, audit });
   registerAnalyticsRoutes(app, { source: store, store, brand: config.BRAND_NAME });
   await app.register(async (scope) => {
     widgets = registerWidgetSocket(scope, {
@@ -109,6 +146,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       messagesPerSecond: config.WIDGET_MESSAGES_PER_SECOND,
       messageBurst: config.WIDGET_MESSAGE_BURST,
       floodLimit: config.WIDGET_FLOOD_LIMIT,
+      connectionsPerAddress: config.WIDGET_CONNECTIONS_PER_ADDRESS,
+      newConversationsPerMinute: config.WIDGET_NEW_CONVERSATIONS_PER_MINUTE,
     });
   });
   if (deps.model) {
@@ -118,8 +157,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       basePhrases: () => model.phrases,
       heldOut: () => readHeldOut(config.HELDOUT_DIR),
       shippedModel: async () => model.shippedModel,
+      redaction,
     });
-    registerTuningRoutes(app, { store, tuning });
+    registerTuningRoutes(app, { store, tuning, audit });
     const stopSync = await startTuningSync({ store, tuning, bot, classifier: model.classifier, log: (message, error) => (error ? app.log.warn({ err: error }, message) : app.log.info(message)) });
     app.addHook('onClose', async () => stopSync());
   }
@@ -135,10 +175,20 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     })().catch((error: unknown) => app.log.debug({ err: error }, 'handoff sweep failed'));
   }, config.HANDOFF_SWEEP_MS);
   sweep.unref();
+  const retention = setInterval(() => {
+    privacy.purgeExpired().then(
+      async (purged) => {
+        if (purged > 0) await audit.record('retention.purge', 'system', { purged, days: config.RETENTION_DAYS });
+      },
+      (error: unknown) => app.log.warn({ err: error }, 'retention purge failed'),
+    );
+  }, 60 * 60 * 1000);
+  retention.unref();
   // Agent consoles are cut before the HTTP server closes (it waits for open connections);
   // they reconnect to another node by themselves.
   app.addHook('preClose', (done) => {
     clearInterval(sweep);
+    clearInterval(retention);
     io.disconnectSockets(true);
     io.engine.close();
     done();
@@ -148,6 +198,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     app,
     io,
     handoff,
+    privacy,
     get widgets() {
       if (!widgets) throw new Error('widget socket not registered');
       return widgets;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { piiKindListSchema, PII_KINDS } from './domain/redaction.js';
 
 const booleanish = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -50,16 +51,42 @@ export const configSchema = z
     SURVEY_WINDOW_MS: z.coerce.number().int().min(1000).max(30 * 24 * 3600 * 1000).default(24 * 3600 * 1000),
     /** Held-out labelled messages (heldout-*.jsonl, never trained on) the tuning loop compares models on. */
     HELDOUT_DIR: z.string().min(1).default('test/fixtures'),
+    /** Personal data masked in survey comments, training candidates and exports (and, with PII_REDACT_LIVE, in the live transcript). */
+    PII_REDACTION: piiKindListSchema.default([...PII_KINDS]),
+    PII_KEEP_CARD_LAST4: booleanish.default(false),
+    /** true: listener messages are masked before they are stored at all, so agents see the masked text too. */
+    PII_REDACT_LIVE: booleanish.default(false),
+    /** Closed conversations are purged after this many days (survey figures are kept, without their comments). */
+    RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+    /** Requests per minute per address on the HTTP API. */
+    HTTP_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().max(100_000).default(600),
+    /** Sign-in attempts per minute per address (on top of the lockout after repeated failures). */
+    SIGNIN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().max(100_000).default(20),
+    /** Open widget sockets per address on one node. */
+    WIDGET_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().positive().max(100_000).default(50),
+    /** New conversations per address per minute. */
+    WIDGET_NEW_CONVERSATIONS_PER_MINUTE: z.coerce.number().int().positive().max(100_000).default(30),
     /** Embedded store only: where agent accounts are kept between starts (the agents CLI writes it). */
     ACCOUNTS_FILE: z.string().min(1).default('data/accounts.json'),
   })
   .transform((env, ctx) => {
-    if (!env.CONVERSATION_SECRET && env.NODE_ENV === 'production') {
-      ctx.addIssue({ code: 'custom', path: ['CONVERSATION_SECRET'], message: 'is required in production' });
-      return z.NEVER;
+    if (env.NODE_ENV === 'production') {
+      if (!env.CONVERSATION_SECRET) {
+        ctx.addIssue({ code: 'custom', path: ['CONVERSATION_SECRET'], message: 'is required in production' });
+        return z.NEVER;
+      }
+      if (isWeakSecret(env.CONVERSATION_SECRET)) {
+        ctx.addIssue({ code: 'custom', path: ['CONVERSATION_SECRET'], message: 'is too weak: use 32+ random characters (e.g. `openssl rand -base64 48`)' });
+        return z.NEVER;
+      }
     }
     return { ...env, CONVERSATION_SECRET: env.CONVERSATION_SECRET ?? DEV_SECRET };
   });
+
+/** A secret with few distinct characters, or the development default, is guessable. */
+export function isWeakSecret(secret: string): boolean {
+  return secret.length < 32 || new Set(secret).size < 12 || secret === DEV_SECRET || /^(.{1,8})\1+$/.test(secret);
+}
 
 export type Config = z.infer<typeof configSchema>;
 

@@ -4,6 +4,10 @@
  */
 export const ERROR_CATALOGUE = {
   VALIDATION_FAILED: { status: 400, message: 'The request is not valid.' },
+  PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send JSON (content-type: application/json).' },
+  METHOD_NOT_ALLOWED: { status: 405, message: 'This method is not allowed here.' },
+  UPGRADE_REQUIRED: { status: 426, message: 'This address takes WebSocket connections only.' },
   MALFORMED_JSON: { status: 400, message: 'The frame is not valid JSON.' },
   UNKNOWN_TYPE: { status: 400, message: 'This message type is not known.' },
   TEXT_TOO_LONG: { status: 400, message: 'The message is too long (2,000 characters at most).' },
@@ -23,6 +27,7 @@ export const ERROR_CATALOGUE = {
   NOT_FOUND: { status: 404, message: 'Not found.' },
   CONVERSATION_CLOSED: { status: 409, message: 'This conversation has ended; start a new one.' },
   INVALID_TRANSITION: { status: 409, message: 'The conversation cannot move to that state now.' },
+  SIGN_IN_LOCKED: { status: 429, message: 'Too many failed sign-ins; try again later.' },
   RATE_LIMITED: { status: 429, message: 'Too many messages at once; wait a moment and try again.' },
   STORE_UNAVAILABLE: { status: 503, message: 'Storage is unavailable right now; please retry shortly.' },
   SERVER_DRAINING: { status: 503, message: 'The server is restarting; reconnect in a moment.' },
@@ -52,6 +57,25 @@ export function toAppError(error: unknown): AppError {
   return isAppError(error) ? error : new AppError('INTERNAL', undefined, { cause: error });
 }
 
+/** Errors Fastify itself raises (bad body, bad content type, ...) mapped onto the catalogue by status. */
+export function fromFrameworkError(error: { statusCode?: number; validation?: unknown; message?: string }): AppError | null {
+  const status = error.statusCode ?? (error.validation ? 400 : undefined);
+  switch (status) {
+    case 400:
+      return new AppError('VALIDATION_FAILED', 'The request is not valid (malformed body or parameters).');
+    case 405:
+      return new AppError('METHOD_NOT_ALLOWED');
+    case 413:
+      return new AppError('PAYLOAD_TOO_LARGE');
+    case 415:
+      return new AppError('UNSUPPORTED_MEDIA_TYPE');
+    case 429:
+      return new AppError('RATE_LIMITED');
+    default:
+      return status !== undefined && status >= 400 && status < 500 ? new AppError('VALIDATION_FAILED', 'The request is not valid.') : null;
+  }
+}
+
 /** The HTTP error body, shaped as Fastify's own: {statusCode, code, error, message}. */
 export function httpErrorBody(error: AppError): { statusCode: number; code: ErrorCode; error: string; message: string } {
   return { statusCode: error.status, code: error.code, error: httpReason(error.status), message: error.message };
@@ -63,6 +87,10 @@ function httpReason(status: number): string {
     case 401: return 'Unauthorized';
     case 403: return 'Forbidden';
     case 404: return 'Not Found';
+    case 405: return 'Method Not Allowed';
+    case 413: return 'Payload Too Large';
+    case 415: return 'Unsupported Media Type';
+    case 426: return 'Upgrade Required';
     case 409: return 'Conflict';
     case 429: return 'Too Many Requests';
     case 503: return 'Service Unavailable';

@@ -44,7 +44,7 @@ describe('npm run agents', () => {
     } finally {
       await development.stop();
     }
-    const production = await startServerProcess({ ACCOUNTS_FILE: accountsFile, NODE_ENV: 'production', CONVERSATION_SECRET: 'p'.repeat(40) });
+    const production = await startServerProcess({ ACCOUNTS_FILE: accountsFile, NODE_ENV: 'production', CONVERSATION_SECRET: 'k3Jq9vXw2LmN8pRtYz5sB7dF4gH6cA1e' });
     try {
       expect((await signIn(production.url)).status).toBe(401);
     } finally {

@@ -9,12 +9,15 @@ import { assertTransition, CONVERSATION_SCHEMA_VERSION, type ConversationRecord 
 import type { ConversationTokens } from './conversation-token.js';
 import type { HandoffService } from './handoff-service.js';
 import { newId } from './ids.js';
+import { redactPii, type RedactionPolicy } from './redaction.js';
 
 export interface ChatServiceDeps {
   store: ChatStore;
   bot: Bot;
   tokens: ConversationTokens;
   handoff: HandoffService;
+  /** Set when policy says personal data must be masked before anything is stored (agents then see it masked too). */
+  redaction?: RedactionPolicy;
   now?: () => Date;
 }
 
@@ -38,7 +41,7 @@ const OPEN_STATES: readonly ConversationState[] = ['bot', 'queued', 'assigned'];
  * The conversation use-cases, free of any transport: start, resume, accept a listener
  * message (durably, idempotently), and let the bot answer it.
  */
-export function createChatService({ store, bot, tokens, handoff, now = () => new Date() }: ChatServiceDeps) {
+export function createChatService({ store, bot, tokens, handoff, redaction, now = () => new Date() }: ChatServiceDeps) {
   const timestamp = () => now().toISOString();
   // One bot turn at a time per conversation on this node, so turns read the context the previous one wrote.
   const turnChains = new Map<string, Promise<void>>();
@@ -78,8 +81,9 @@ export function createChatService({ store, bot, tokens, handoff, now = () => new
 
   /** Stores the listener's message; resolves only once it is durable. A resent clientId is not stored twice. */
   async function acceptListenerMessage(message: ListenerMessage): Promise<Acknowledgement> {
-    const text = message.text.trim();
-    if (text === '') throw new AppError('VALIDATION_FAILED', 'The message is empty.');
+    const trimmed = message.text.trim();
+    if (trimmed === '') throw new AppError('VALIDATION_FAILED', 'The message is empty.');
+    const text = redaction ? redactPii(trimmed, redaction).text : trimmed;
     const event: Omit<MessageEvent, 'seq'> = {
       type: 'message.new',
       at: timestamp(),

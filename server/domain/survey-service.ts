@@ -1,4 +1,5 @@
 import { AppError } from '../errors.js';
+import { redactPii, type RedactionPolicy } from './redaction.js';
 import type { ChatStore } from '../store/chat-store.js';
 import type { ConversationEvent, MessageEvent } from '../transport/protocol.js';
 import type { ConversationRecord } from './conversation.js';
@@ -7,6 +8,8 @@ import type { HandledBy, SurveyRecord } from './csat.js';
 export interface SurveyOptions {
   /** How long after the end an answer is accepted. */
   answerWindowMs: number;
+  /** Personal data in comments is masked before they are stored (they feed analytics and exports). */
+  redaction?: RedactionPolicy;
   now?: () => Date;
 }
 
@@ -73,7 +76,9 @@ export function createSurveyService(store: ChatStore, options: SurveyOptions) {
       const conversation = await store.getConversation(conversationId);
       if (!conversation || conversation.state !== 'closed') return;
       const record = summariseEnded(conversation, await readAll(conversationId), agentIntent);
-      if (record) await store.saveSurvey(record);
+      if (!record) return;
+      await store.saveSurvey(record);
+      await store.markClosed(conversationId, Date.parse(record.endedAt));
     },
 
     /** The listener's answer: once (a resend changes nothing), and only within the answer window. */
@@ -83,7 +88,7 @@ export function createSurveyService(store: ChatStore, options: SurveyOptions) {
       if (survey.answeredAt !== null) return { duplicate: true };
       const at = now();
       if (at.getTime() - Date.parse(survey.endedAt) > options.answerWindowMs) throw new AppError('SURVEY_CLOSED');
-      const comment = answer.comment?.trim() ? answer.comment.trim() : null;
+      const comment = answer.comment?.trim() ? redactPii(answer.comment.trim(), options.redaction).text : null;
       const stored = await store.answerSurvey(conversationId, { rating: answer.rating, comment, resolved: answer.resolved ?? null, answeredAt: at.toISOString() });
       return { duplicate: !stored };
     },

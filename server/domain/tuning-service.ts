@@ -6,6 +6,7 @@ import { trainShippedModel } from '../../bot/train-classifier.js';
 import { languageSchema, type Language } from '../../bot/language.js';
 import { intentOverrideSchema } from '../../bot/policy-overrides.js';
 import { AppError } from '../errors.js';
+import { redactPii, type RedactionPolicy } from './redaction.js';
 import type { ChatStore } from '../store/chat-store.js';
 import type { ConversationEvent } from '../transport/protocol.js';
 import { csatByIntent, intentOf } from './csat-analytics.js';
@@ -95,6 +96,8 @@ export interface TuningDeps {
   heldOut: () => Promise<LabelledPhrase[]>;
   /** The model bytes in use when no tuned version has been promoted. */
   shippedModel: () => Promise<Buffer>;
+  /** Personal data in candidate phrases is masked before they are stored. */
+  redaction?: RedactionPolicy;
   now?: () => Date;
 }
 
@@ -217,7 +220,7 @@ export function createTuningService(deps: TuningDeps) {
       const resolutions = await store.listItems('resolution', 10_000);
       const found = new Map<string, Candidate>();
       const add = (text: string, language: Language, intent: string | null, source: Candidate['source'], conversationId: string) => {
-        const clean = text.replace(/\s+/g, ' ').trim();
+        const clean = redactPii(text.replace(/\s+/g, ' ').trim(), deps.redaction).text;
         if (clean.length < 3 || clean.length > 300) return;
         const id = `cand_${stableId(clean.toLowerCase(), intent ?? '', language)}`;
         const survey = surveys.get(conversationId);

@@ -87,7 +87,7 @@ export interface QueueMember {
 
 export type ItemKind = 'left_message' | 'feedback' | 'resolution';
 
-export type RecordKind = 'tuning' | 'proposal' | 'candidate' | 'model' | 'tuning_log';
+export type RecordKind = 'tuning' | 'proposal' | 'candidate' | 'model' | 'tuning_log' | 'audit';
 
 export interface StoredItem {
   id: string;
@@ -151,6 +151,23 @@ export interface ChatStore {
   /** Model files, by version (several MB each). */
   saveModel(version: string, bytes: Buffer): Promise<void>;
   getModel(version: string): Promise<Buffer | null>;
+
+  /* counters with a window (rate limits, sign-in failures) */
+  /** Adds one; the window starts at the first hit and the count resets after it. */
+  hitCounter(key: string, windowMs: number): Promise<{ count: number; resetInMs: number }>;
+  /** The current count (0 when the window has passed), without adding to it. */
+  readCounter(key: string): Promise<{ count: number; resetInMs: number }>;
+  resetCounter(key: string): Promise<void>;
+
+  /* retention and erasure */
+  /** Remembers when a conversation closed, for the retention purge. */
+  markClosed(conversationId: string, closedAtMs: number): Promise<void>;
+  closedBefore(cutoffMs: number, limit: number): Promise<string[]>;
+  /** Deletes a conversation and everything keyed by it (events, dedupe, survey answer text stays only as figures). */
+  deleteConversation(conversationId: string): Promise<void>;
+  removeItems(kind: ItemKind, ids: readonly string[]): Promise<void>;
+  removeRecords(kind: RecordKind, ids: readonly string[]): Promise<void>;
+  deleteSessionsOf(agentId: string): Promise<number>;
 
   /* ephemeral signals across app instances (typing, queue changes): at most once, never stored */
   publish(channel: string, message: unknown): Promise<void>;

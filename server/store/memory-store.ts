@@ -62,6 +62,8 @@ export function createMemoryStore(): ChatStore {
   const surveys = new Map<string, SurveyRecord>();
   const records = new Map<string, Map<string, Record<string, unknown>>>();
   const models = new Map<string, Buffer>();
+  const counters = new Map<string, { count: number; resetAt: number }>();
+  const closedAt = new Map<string, number>();
   const recordsOf = (kind: string) => records.get(kind) ?? records.set(kind, new Map()).get(kind)!;
   const bus = new EventEmitter();
   bus.setMaxListeners(0);
@@ -237,6 +239,54 @@ export function createMemoryStore(): ChatStore {
     async getModel(version) {
       const found = models.get(version);
       return found ? Buffer.from(found) : null;
+    },
+
+    async hitCounter(key, windowMs) {
+      const at = Date.now();
+      const current = counters.get(key);
+      const entry = current && current.resetAt > at ? { count: current.count + 1, resetAt: current.resetAt } : { count: 1, resetAt: at + windowMs };
+      counters.set(key, entry);
+      if (counters.size > 100_000) for (const [k, v] of counters) if (v.resetAt <= at) counters.delete(k);
+      return { count: entry.count, resetInMs: entry.resetAt - at };
+    },
+    async readCounter(key) {
+      const current = counters.get(key);
+      const at = Date.now();
+      return current && current.resetAt > at ? { count: current.count, resetInMs: current.resetAt - at } : { count: 0, resetInMs: 0 };
+    },
+    async resetCounter(key) {
+      counters.delete(key);
+    },
+    async markClosed(conversationId, closedAtMs) {
+      closedAt.set(conversationId, closedAtMs);
+    },
+    async closedBefore(cutoffMs, limit) {
+      return [...closedAt.entries()].filter(([, at]) => at < cutoffMs).sort((a, b) => a[1] - b[1]).slice(0, limit).map(([id]) => id);
+    },
+    async deleteConversation(conversationId) {
+      conversations.delete(conversationId);
+      closedAt.delete(conversationId);
+      for (const queue of queues.values()) queue.remove(conversationId);
+      for (const set of chats.values()) set.delete(conversationId);
+      const survey = surveys.get(conversationId);
+      if (survey) surveys.set(conversationId, { ...survey, comment: null });
+    },
+    async removeItems(kind, ids) {
+      const drop = new Set(ids);
+      items.set(kind, (items.get(kind) ?? []).filter((item) => !drop.has(item.id)));
+    },
+    async removeRecords(kind, ids) {
+      for (const id of ids) recordsOf(kind).delete(id);
+    },
+    async deleteSessionsOf(agentId) {
+      let removed = 0;
+      for (const [token, session] of sessions) {
+        if (session.agentId === agentId) {
+          sessions.delete(token);
+          removed++;
+        }
+      }
+      return removed;
     },
 
     async publish(channel, message) {

@@ -20,6 +20,9 @@ export function createRedisKeys(namespace: string, tenant: string) {
     /** Sessions are keyed by a hash of the token, so the key space does not hold usable tokens. */
     session: (token: string) => `${prefix}:session:${createHash('sha256').update(token).digest('hex')}`,
     presence: () => `${prefix}:presence`,
+    agentSessions: (agentId: string) => `${prefix}:agent:${agentId}:sessions`,
+    counter: (key: string) => `${prefix}:counter:${key}`,
+    closed: () => `${prefix}:closed`,
     items: (kind: string) => `${prefix}:items:${kind}`,
     signalChannel: (name: string) => `${prefix}:signal:${name}`,
     survey: (conversationId: string) => `${prefix}:survey:${conversationId}`,

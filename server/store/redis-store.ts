@@ -312,7 +312,8 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Chat
     },
     async createSession(session: Session) {
       const ttl = Math.max(1, Date.parse(session.expiresAt) - Date.now());
-      await call(() => redis.set(keys.session(session.token), JSON.stringify(session), 'PX', ttl));
+      const key = keys.session(session.token);
+      await call(() => redis.multi().set(key, JSON.stringify(session), 'PX', ttl).sadd(keys.agentSessions(session.agentId), key).exec());
     },
     async getSession(token) {
       const json = await call(() => redis.get(keys.session(token)));
@@ -390,6 +391,61 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Chat
     },
     async getModel(version) {
       return call(() => redis.getBuffer(keys.model(version)));
+    },
+
+    async hitCounter(key, windowMs) {
+      const counter = keys.counter(key);
+      const replies = await call(() => redis.multi().incr(counter).pexpire(counter, windowMs, 'NX').pttl(counter).exec());
+      const count = Number(replies?.[0]?.[1] ?? 0);
+      const ttl = Number(replies?.[2]?.[1] ?? windowMs);
+      return { count, resetInMs: ttl > 0 ? ttl : windowMs };
+    },
+    async readCounter(key) {
+      const counter = keys.counter(key);
+      const replies = await call(() => redis.multi().get(counter).pttl(counter).exec());
+      const count = Number(replies?.[0]?.[1] ?? 0);
+      const ttl = Number(replies?.[1]?.[1] ?? 0);
+      return { count: Number.isFinite(count) ? count : 0, resetInMs: ttl > 0 ? ttl : 0 };
+    },
+    async resetCounter(key) {
+      await call(() => redis.del(keys.counter(key)));
+    },
+    async markClosed(conversationId, closedAtMs) {
+      await call(() => redis.zadd(keys.closed(), closedAtMs, conversationId));
+    },
+    async closedBefore(cutoffMs, limit) {
+      return call(() => redis.zrangebyscore(keys.closed(), '-inf', `(${cutoffMs}`, 'LIMIT', 0, limit));
+    },
+    async deleteConversation(conversationId) {
+      const hash = await call(() => redis.hgetall(keys.conversation(conversationId)));
+      const handoff = hash.handoff ? (JSON.parse(hash.handoff) as { queue?: string }) : null;
+      const multi = redis
+        .multi()
+        .del(keys.conversation(conversationId), keys.events(conversationId), keys.dedupe(conversationId))
+        .zrem(keys.closed(), conversationId);
+      if (handoff?.queue) multi.zrem(keys.queue(handoff.queue), conversationId);
+      if (hash.agentId) multi.srem(keys.agentChats(hash.agentId), conversationId);
+      await call(() => multi.exec());
+      // The survey's figures stay for aggregated CSAT; its free text goes.
+      const answer = await call(() => redis.get(keys.surveyAnswer(conversationId)));
+      if (answer) await call(() => redis.set(keys.surveyAnswer(conversationId), JSON.stringify({ ...JSON.parse(answer), comment: null })));
+    },
+    async removeItems(kind, ids) {
+      const drop = new Set(ids);
+      const all = await call(() => redis.lrange(keys.items(kind), 0, -1));
+      for (const json of all) {
+        const item = parseJson(itemSchema, json, 'item');
+        if (drop.has(item.id)) await call(() => redis.lrem(keys.items(kind), 0, json));
+      }
+    },
+    async removeRecords(kind, ids) {
+      if (ids.length > 0) await call(() => redis.hdel(keys.records(kind), ...ids));
+    },
+    async deleteSessionsOf(agentId) {
+      const sessionKeys = await call(() => redis.smembers(keys.agentSessions(agentId)));
+      if (sessionKeys.length > 0) await call(() => redis.del(...sessionKeys));
+      await call(() => redis.del(keys.agentSessions(agentId)));
+      return sessionKeys.length;
     },
 
     async publish(channel, message) {

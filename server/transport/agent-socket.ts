@@ -192,8 +192,11 @@ function handleAgent(socket: Socket, agent: AgentAccount, options: AgentSocketOp
   };
 
   for (const name of Object.keys(handlers) as AgentRequestName[]) {
-    socket.on(name, (payload: unknown, ack: unknown) => {
-      const reply = typeof ack === 'function' ? (ack as (response: AgentAck) => void) : () => {};
+    socket.on(name, (...args: unknown[]) => {
+      // The ack is always the last argument, whatever a client sent before it.
+      const last = args.at(-1);
+      const reply = typeof last === 'function' ? (last as (response: AgentAck) => void) : () => {};
+      const payload = typeof args[0] === 'function' ? undefined : args[0];
       const parsed = z.safeParse(agentRequestSchemas[name], payload ?? {});
       if (!parsed.success) {
         const field = parsed.error.issues[0]?.path.join('.') || 'payload';

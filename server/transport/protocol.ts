@@ -218,7 +218,9 @@ export function parseClientFrame(data: string): ClientFrameResult {
   const clientId = typeof record.clientId === 'string' && record.clientId.length <= 64 ? record.clientId : undefined;
   const withClientId = clientId === undefined ? {} : { clientId };
   if (!(CLIENT_FRAME_TYPES as readonly unknown[]).includes(record.type)) {
-    return { ok: false, code: 'UNKNOWN_TYPE', detail: `Unknown frame type ${JSON.stringify(record.type ?? null).slice(0, 60)}.`, ...withClientId };
+    // Never stringify the value itself: it may be nested thousands deep.
+    const shown = typeof record.type === 'string' ? JSON.stringify(record.type.slice(0, 60)) : `of JSON type ${Array.isArray(record.type) ? 'array' : record.type === null ? 'null' : typeof record.type}`;
+    return { ok: false, code: 'UNKNOWN_TYPE', detail: `Unknown frame type ${shown}.`, ...withClientId };
   }
   if (record.type === 'message.send' && typeof record.text === 'string' && record.text.length > MAX_TEXT_LENGTH) {
     return { ok: false, code: 'TEXT_TOO_LONG', detail: `The message is ${record.text.length} characters; ${MAX_TEXT_LENGTH} at most.`, ...withClientId };

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { TuningService } from '../domain/tuning-service.js';
 import { AppError } from '../errors.js';
 import type { ChatStore } from '../store/chat-store.js';
+import type { Audit } from '../domain/audit.js';
 import { requireRole } from './auth.js';
 
 const idParams = z.object({ id: z.string().min(1).max(100) });
@@ -20,7 +21,7 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
 }
 
 /** The tuning loop's API (analysts and admins); every change is logged with who and when. */
-export function registerTuningRoutes(app: FastifyInstance, deps: { store: ChatStore; tuning: TuningService }): void {
+export function registerTuningRoutes(app: FastifyInstance, deps: { store: ChatStore; tuning: TuningService; audit?: Audit }): void {
   const { tuning } = deps;
   app.register(async (scope) => {
     scope.addHook('preHandler', requireRole(deps.store, ['analyst', 'admin']));
@@ -32,7 +33,9 @@ export function registerTuningRoutes(app: FastifyInstance, deps: { store: ChatSt
     scope.post('/api/tuning/proposals/:id', async (request) => {
       const { id } = parse(idParams, request.params, 'path');
       const { approve } = parse(decisionBody, request.body, 'body');
-      return { proposal: await tuning.decideProposal(id, approve, who(request)) };
+      const proposal = await tuning.decideProposal(id, approve, who(request));
+      if (approve) await deps.audit?.record('policy.applied', who(request), { proposal: id, intent: proposal.intent, to: proposal.to });
+      return { proposal };
     });
     scope.get('/api/tuning/candidates', async () => ({ candidates: await tuning.listCandidates() }));
     scope.post('/api/tuning/candidates/refresh', async (request) => ({ candidates: await tuning.refreshCandidates(who(request)) }));
@@ -45,9 +48,15 @@ export function registerTuningRoutes(app: FastifyInstance, deps: { store: ChatSt
     scope.post('/api/tuning/models', async (request) => ({ model: await tuning.trainCandidate(who(request)) }));
     scope.post('/api/tuning/models/:version/promote', async (request) => {
       const { version } = parse(versionParams, request.params, 'path');
-      return { model: await tuning.promote(version, who(request)) };
+      const model = await tuning.promote(version, who(request));
+      await deps.audit?.record('model.promoted', who(request), { version });
+      return { model };
     });
-    scope.post('/api/tuning/rollback', async (request) => ({ current: await tuning.rollback(who(request)) }));
+    scope.post('/api/tuning/rollback', async (request) => {
+      const current = await tuning.rollback(who(request));
+      await deps.audit?.record('model.rolled_back', who(request), { to: current });
+      return { current };
+    });
     scope.get('/api/tuning/log', async () => ({ log: await tuning.history() }));
     /** The dashboard's button: propose policy changes and refresh the review list in one go. */
     scope.post('/api/tuning/run', async (request) => ({

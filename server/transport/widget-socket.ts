@@ -23,6 +23,10 @@ export interface WidgetSocketOptions {
   floodLimit: number;
   /** How often a queued listener's position and estimate are refreshed even without a change. */
   queueRefreshMs?: number;
+  /** Open sockets per address on this node (more are refused at the upgrade). */
+  connectionsPerAddress?: number;
+  /** New conversations per address per minute (counted in the store, across nodes). */
+  newConversationsPerMinute?: number;
 }
 
 /** The open widget connections of this node, so a drain can tell each one to reconnect. */
@@ -37,7 +41,7 @@ function originAllowed(origin: string | undefined, allowed: readonly string[]): 
 }
 
 /** One listener's socket: parses frames, runs them in order, and delivers the conversation's events by sequence. */
-function handleConnection(socket: WebSocket, options: WidgetSocketOptions, log: FastifyBaseLogger, onClose: () => void): void {
+function handleConnection(socket: WebSocket, address: string, options: WidgetSocketOptions, log: FastifyBaseLogger, onClose: () => void): void {
   const { chat, store, handoff } = options;
   const bucket = createTokenBucket(options.messagesPerSecond, options.messageBurst);
   const refusals = createWindowCounter(options.floodLimit, 10_000);
@@ -123,6 +127,10 @@ function handleConnection(socket: WebSocket, options: WidgetSocketOptions, log: 
         return;
       case 'conversation.start': {
         if (conversation) throw new AppError('ALREADY_STARTED');
+        if (options.newConversationsPerMinute !== undefined) {
+          const { count } = await store.hitCounter(`newconv:${address}`, 60_000);
+          if (count > options.newConversationsPerMinute) throw new AppError('RATE_LIMITED', 'Too many new chats from this address; wait a minute.');
+        }
         const language: Language = frame.language ?? 'en';
         const started = await chat.start(language);
         await attach(started.conversation, started.token, 0, false);
@@ -183,6 +191,16 @@ function handleConnection(socket: WebSocket, options: WidgetSocketOptions, log: 
 
   // Attached synchronously: frames that arrive while an earlier one is awaited are queued, never lost.
   socket.on('message', (data, isBinary) => {
+    try {
+      onFrame(data.toString(), isBinary);
+    } catch (error) {
+      // A frame must never take the process down.
+      log.error({ err: error, conversationId: conversation?.id }, 'widget frame handler threw');
+      sendError('INTERNAL', 'Something went wrong on our side.');
+    }
+  });
+
+  function onFrame(text: string, isBinary: boolean): void {
     if (isBinary) {
       refuse('BINARY_NOT_SUPPORTED', 'Binary frames are not supported; send JSON text.');
       return;
@@ -191,7 +209,7 @@ function handleConnection(socket: WebSocket, options: WidgetSocketOptions, log: 
       refuse('RATE_LIMITED', 'Too many messages at once; wait a moment and try again.');
       return;
     }
-    const parsed = parseClientFrame(data.toString());
+    const parsed = parseClientFrame(text);
     if (!parsed.ok) {
       refuse(parsed.code, parsed.detail, parsed.clientId);
       return;
@@ -204,7 +222,7 @@ function handleConnection(socket: WebSocket, options: WidgetSocketOptions, log: 
         sendError(appError.code, appError.message, frame.type === 'message.send' ? frame.clientId : undefined);
       }),
     );
-  });
+  }
 
   socket.on('close', () => {
     closed = true;
@@ -218,22 +236,34 @@ function handleConnection(socket: WebSocket, options: WidgetSocketOptions, log: 
 
 export function registerWidgetSocket(app: FastifyInstance, options: WidgetSocketOptions): WidgetConnections {
   const open = new Set<WebSocket>();
+  const perAddress = new Map<string, number>();
 
-  app.get(
-    '/ws',
-    {
-      websocket: true,
-      preValidation: async (request, reply) => {
-        if (!originAllowed(request.headers.origin, options.allowedOrigins)) {
-          await reply.code(403).send(httpErrorBody(new AppError('ORIGIN_NOT_ALLOWED')));
-        }
-      },
+  app.route({
+    method: 'GET',
+    url: '/ws',
+    preValidation: async (request, reply) => {
+      if (!originAllowed(request.headers.origin, options.allowedOrigins)) {
+        await reply.code(403).send(httpErrorBody(new AppError('ORIGIN_NOT_ALLOWED')));
+        return;
+      }
+      if (options.connectionsPerAddress !== undefined && (perAddress.get(request.ip) ?? 0) >= options.connectionsPerAddress) {
+        await reply.code(429).send(httpErrorBody(new AppError('RATE_LIMITED', 'Too many open chats from this address.')));
+      }
     },
-    (socket, request) => {
+    // A plain HTTP request (no upgrade) gets a clear answer.
+    handler: async (_request, reply) => reply.code(426).header('upgrade', 'websocket').send(httpErrorBody(new AppError('UPGRADE_REQUIRED'))),
+    wsHandler: (socket, request) => {
+      const address = request.ip;
       open.add(socket);
-      handleConnection(socket, options, request.log, () => open.delete(socket));
+      perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
+      handleConnection(socket, address, options, request.log, () => {
+        open.delete(socket);
+        const left = (perAddress.get(address) ?? 1) - 1;
+        if (left <= 0) perAddress.delete(address);
+        else perAddress.set(address, left);
+      });
     },
-  );
+  });
 
   return {
     get size() {

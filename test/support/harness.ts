@@ -50,7 +50,8 @@ export interface RunningApp extends App {
 
 /** buildApp listening on a free loopback port, with real sockets. */
 export async function startApp(options: { store?: ChatStore; env?: Record<string, string>; bot?: Bot; loaded?: LoadedBot } = {}): Promise<RunningApp> {
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', ...options.env });
+  // Many tests sign in from one address within a minute; the limits themselves have their own tests.
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', SIGNIN_RATE_LIMIT_PER_MINUTE: '10000', ...options.env });
   const store = options.store ?? createMemoryStore();
   const bot = options.loaded?.bot ?? options.bot ?? (await shippedBot());
   const model = options.loaded ? { classifier: options.loaded.classifier, phrases: options.loaded.phrases, shippedModel: options.loaded.shippedModel } : undefined;
