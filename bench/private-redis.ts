@@ -55,7 +55,7 @@ export async function startPrivateRedis(options: { appendOnly?: boolean; port?: 
     dir,
     process: child,
     async stop() {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return;
       await new Promise<void>((resolve) => {
         child.once('exit', () => resolve());
         child.kill('SIGTERM');

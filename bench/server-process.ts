@@ -25,9 +25,23 @@ export interface ServerProcess {
 export async function startServerProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [path.join(projectRoot(), 'dist/server/main.js')], {
-    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), ...env },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    env: {
+      ...process.env,
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'warn',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      // Every simulated client comes from 127.0.0.1: the per-address limits would refuse them all.
+      WIDGET_NEW_CONVERSATIONS_PER_MINUTE: '100000',
+      WIDGET_CONNECTIONS_PER_ADDRESS: '100000',
+      HTTP_RATE_LIMIT_PER_MINUTE: '100000',
+      SIGNIN_RATE_LIMIT_PER_MINUTE: '100000',
+      ...env,
+    },
+    // The server's own output goes to stderr, so a benchmark's stdout stays its one JSON line.
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
+  child.stdout?.pipe(process.stderr);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -47,7 +61,7 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
     child,
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       }),

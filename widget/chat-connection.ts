@@ -262,6 +262,8 @@ export class ChatConnection {
         }
         if (frame.code === 'STORE_UNAVAILABLE') handlers.status('reconnecting');
         handlers.error(frame.code, frame.message, frame.clientId);
+        // The start or resume itself was refused for now: reconnect with backoff and try again.
+        if (!this.ready && RETRYABLE.has(frame.code)) this.socket?.close(1000);
         return;
     }
   }

@@ -91,6 +91,7 @@ export function createChatService({ store, bot, tokens, handoff, redaction, now 
       author: 'listener',
       text,
       clientId: message.clientId,
+      ...(message.quickReply === undefined ? {} : { quickReply: message.quickReply }),
     };
     const result = await store.append({
       conversationId: message.conversationId,
@@ -202,7 +203,13 @@ export function createChatService({ store, bot, tokens, handoff, redaction, now 
     if (conversation.state !== 'closed') await handoff.leave(conversationId);
   }
 
-  return { start, resume, acceptListenerMessage, botReply, leaveMessage, leave: (conversationId: string) => handoff.leave(conversationId) };
+  /** True when the listener message at `seq` is the last thing in a conversation the bot still holds. */
+  async function isUnanswered(conversationId: string, seq: number): Promise<boolean> {
+    const conversation = await store.getConversation(conversationId);
+    return conversation !== null && conversation.state === 'bot' && conversation.lastSeq === seq;
+  }
+
+  return { start, resume, acceptListenerMessage, botReply, isUnanswered, leaveMessage, leave: (conversationId: string) => handoff.leave(conversationId) };
 }
 
 export type ChatService = ReturnType<typeof createChatService>;

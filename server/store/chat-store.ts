@@ -107,7 +107,10 @@ export interface ChatStore {
   append(request: AppendRequest): Promise<AppendResult>;
   /** Events with seq > afterSeq, in order, at most `limit`. */
   readEvents(conversationId: string, afterSeq: number, limit?: number): Promise<ConversationEvent[]>;
-  /** Calls `listener` with every batch appended to the conversation, from any app instance. */
+  /**
+   * Calls `listener` with every batch appended to the conversation, from any app instance. An empty
+   * batch means notifications may have been lost (a reconnect): the listener should re-read.
+   */
   subscribe(conversationId: string, listener: EventsListener): Promise<Unsubscribe>;
 
   /* queues */

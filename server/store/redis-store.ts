@@ -54,6 +54,8 @@ const agentAccountSchema = z.object({
 const sessionSchema = z.object({ token: z.string(), agentId: z.string(), expiresAt: z.string() });
 const presenceSchema = z.object({ agentId: z.string(), status: z.enum(['online', 'away', 'offline']), lastSeen: z.number() });
 const itemSchema = z.object({ id: z.string(), kind: z.enum(['left_message', 'feedback', 'resolution']), at: z.string(), data: z.record(z.string(), z.unknown()) });
+/** Sent to local events listeners (never over Redis) when notifications may have been lost. */
+const RESYNC = '\u0000resync';
 const recordDataSchema = z.record(z.string(), z.unknown());
 const publishedEventsSchema = z.object({ events: z.array(z.unknown()) });
 
@@ -143,6 +145,14 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Chat
   const listeners = new Map<string, Set<(message: string) => void>>();
   subscriber.on('message', (channel: string, message: string) => {
     for (const listener of listeners.get(channel) ?? []) listener(message);
+  });
+  // Registered after the first connect, so every 'ready' from here on is a reconnect: anything
+  // published meanwhile is gone, so every events listener is told to re-read.
+  subscriber.on('ready', () => {
+    for (const [channel, set] of listeners) {
+      if (!channel.startsWith(`${keys.prefix}:events:`)) continue;
+      for (const listener of set) listener(RESYNC);
+    }
   });
 
   async function listen(channel: string, listener: (message: string) => void) {
@@ -262,6 +272,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Chat
 
     subscribe(conversationId, listener: EventsListener) {
       return listen(keys.eventsChannel(conversationId), (message) => {
+        if (message === RESYNC) return listener([]);
         let events: ConversationEvent[];
         try {
           events = publishedEventsSchema.parse(JSON.parse(message)).events.map((event) => zm.parse(conversationEventSchema, event));

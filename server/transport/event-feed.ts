@@ -10,6 +10,8 @@ export interface EventFeedOptions {
   onError(error: unknown): void;
 }
 
+const SAFETY_NET_MS = 20_000;
+
 export interface EventFeed {
   readonly lastSeq: number;
   /** Subscribes, then reads what is already stored; resolves once caught up. */
@@ -29,6 +31,7 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
   let unsubscribe: Unsubscribe | null = null;
   let running: Promise<void> | null = null;
   let again = false;
+  let safetyNet: ReturnType<typeof setInterval> | undefined;
 
   function deliverInOrder(events: ConversationEvent[]): boolean {
     for (const event of events) {
@@ -69,9 +72,13 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
       return lastSeq;
     },
     async start() {
+      // An empty batch is the store saying "notifications may have been lost" (its subscriber reconnected).
       unsubscribe = await store.subscribe(conversationId, (events) => {
-        if (!stopped && !deliverInOrder(events)) void catchUp();
+        if (!stopped && (events.length === 0 || !deliverInOrder(events))) void catchUp();
       });
+      // And in case even that is missed, a slow re-read from the last delivered sequence.
+      safetyNet = setInterval(() => void catchUp(), SAFETY_NET_MS);
+      safetyNet.unref();
       if (stopped) {
         await unsubscribe();
         return;
@@ -80,6 +87,7 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
     },
     async stop() {
       stopped = true;
+      clearInterval(safetyNet);
       await unsubscribe?.();
     },
   };

@@ -100,6 +100,8 @@ export const messageEventSchema = z.object({
   clientId: z.optional(z.string()),
   /** On agent messages: the name the listener sees. */
   authorName: z.optional(z.string()),
+  /** On listener messages: the quick reply tapped (the text is then its label, not the listener's words). */
+  quickReply: z.optional(z.string()),
   quickReplies: z.optional(z.array(quickReplySchema)),
   /** On bot messages: what the bot understood (shown to agents and used by analytics). */
   understanding: z.optional(

@@ -174,7 +174,8 @@ function handleConnection(socket: WebSocket, address: string, options: WidgetSoc
         };
         const ack = await chat.acceptListenerMessage(message);
         send({ type: 'message.ack', clientId: frame.clientId, ...ack });
-        if (ack.duplicate) return;
+        // A resend of a message the bot never answered (its node died in between) still gets its answer.
+        if (ack.duplicate && !(await chat.isUnanswered(id, ack.seq))) return;
         let thinking = false;
         try {
           await chat.botReply(message, () => {
