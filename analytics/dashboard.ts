@@ -10,6 +10,7 @@ import { barChart, COLORS, lineChart, type AnyChart, type BarSeries } from './ch
 import { chartValue, intentLabel, interval, pct } from './format.js';
 import { L } from './labels.js';
 import { csvLink, dataTable, type Column } from './tables.js';
+import { TuningPanel } from './tuning-panel.js';
 
 const COHORT_ORDER: CohortOrAll[] = ['bot', 'bot_then_agent', 'agent', 'all'];
 /** The intent chart shows the intents with the most answers; the table lists them all. */
@@ -56,8 +57,11 @@ export class Dashboard {
   private charts: AnyChart[] = [];
   private readonly main: HTMLElement;
   private readonly status: HTMLElement;
+  /** Kept across renders: its state lives on the server and it loads when opened. */
+  private readonly tuning: TuningPanel;
 
   constructor(private readonly options: DashboardOptions) {
+    this.tuning = new TuningPanel(options.fetchImpl ? { fetchImpl: options.fetchImpl } : {});
     this.main = el('main', { class: 'dashboard', id: 'main' });
     this.status = el('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
     this.element = el('div', { class: 'shell' }, this.topbar(), this.status, this.main);
@@ -123,8 +127,10 @@ export class Dashboard {
       this.handoffSection(data.handoffs.rows, data.handoffs.definition),
       this.responseSection(data['response-rates'].rows, data['response-rates'].definition),
       this.commentsSection(data),
+      { element: this.tuning.element },
       { element: el('p', { class: 'muted rule' }, el('strong', {}, L.differenceRule), ' ', data.summary.definitions.differenceRule) },
     ];
+    this.tuning.setIntents(data['by-intent'].rows.flatMap((r) => (r.intent === null ? [] : [r.intent])));
     this.main.replaceChildren(...sections.map((s) => s.element));
     // Charts are made once their canvases are in the document (Chart.js measures the parent).
     for (const section of sections) if (section.draw) this.charts.push(...section.draw());
