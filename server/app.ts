@@ -1,4 +1,5 @@
 import rateLimit from '@fastify/rate-limit';
+import path from 'node:path';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { Server as SocketIoServer } from 'socket.io';
@@ -7,6 +8,7 @@ import type { LabelledPhrase } from '../bot/classifier.js';
 import type { SwappableClassifier } from '../bot/swappable-classifier.js';
 import { LANGUAGES } from '../bot/language.js';
 import type { Config } from './config.js';
+import { projectRoot } from './paths.js';
 import { createChatService } from './domain/chat-service.js';
 import { createConversationTokens } from './domain/conversation-token.js';
 import { createHandoffService, type HandoffService } from './domain/handoff-service.js';
@@ -155,7 +157,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     const tuning = createTuningService({
       store,
       basePhrases: () => model.phrases,
-      heldOut: () => readHeldOut(config.HELDOUT_DIR),
+      heldOut: () => readHeldOut(path.resolve(projectRoot(), config.HELDOUT_DIR)),
       shippedModel: async () => model.shippedModel,
       redaction,
     });

@@ -163,6 +163,7 @@ export function createTuningService(deps: TuningDeps) {
       const surveys = await store.listSurveys();
       const current = await policy();
       const rows = csatByIntent(surveys).rows;
+      const modelThreshold = loadModel((await this.currentModelBytes()).bytes).thresholds.minConfidence;
       const proposals: Proposal[] = [];
       for (const row of rows) {
         if (!row.intent || row.intent.startsWith('meta.')) continue;
@@ -172,15 +173,16 @@ export function createTuningService(deps: TuningDeps) {
         const evidence = { botN: row.bot_n, botCsat: row.bot_csat, botLow: row.bot_low, botHigh: row.bot_high, agentN: row.agent_n, agentCsat: row.agent_csat, agentLow: row.agent_low, agentHigh: row.agent_high, handoffRate, conversations: members.length };
         const enough = row.bot_n >= TUNING_RULES.minBotAnswers && row.agent_n >= TUNING_RULES.minAgentAnswers;
         if (!enough || from.handoff) continue;
-        const threshold = from.minConfidence ?? 0;
+        // A raise starts from what the bot already uses: the override, else the model's own threshold.
+        const threshold = from.minConfidence ?? modelThreshold;
         let proposal: Pick<Proposal, 'kind' | 'to' | 'reason'> | null = null;
         if (row.differs && row.higher === 'agent') {
           proposal =
             threshold + TUNING_RULES.raiseBy > TUNING_RULES.handoffAbove
               ? { kind: 'switch_to_handoff', to: { ...from, handoff: true }, reason: "The bot's CSAT for this intent is reliably below the agents' (the 95% intervals do not overlap), and its threshold is already high." }
               : { kind: 'raise_threshold', to: { ...from, minConfidence: Math.round((threshold + TUNING_RULES.raiseBy) * 100) / 100 }, reason: "The bot's CSAT for this intent is reliably below the agents' (the 95% intervals do not overlap)." };
-        } else if (!row.differs && handoffRate >= TUNING_RULES.frequentHandoffs && threshold > 0) {
-          proposal = { kind: 'lower_threshold', to: { ...from, minConfidence: Math.max(0, Math.round((threshold - TUNING_RULES.lowerBy) * 100) / 100) }, reason: "The bot's CSAT matches the agents' for this intent and handoffs are frequent." };
+        } else if (!row.differs && handoffRate >= TUNING_RULES.frequentHandoffs && from.minConfidence !== undefined && from.minConfidence > modelThreshold) {
+          proposal = { kind: 'lower_threshold', to: { ...from, minConfidence: Math.max(modelThreshold, Math.round((threshold - TUNING_RULES.lowerBy) * 100) / 100) }, reason: "The bot's CSAT matches the agents' for this intent and handoffs are frequent." };
         }
         if (!proposal) continue;
         proposals.push({ id: `prop_${stableId(row.intent, String(current.version), proposal.kind)}`, intent: row.intent, from, evidence, status: 'proposed', createdBy: by, createdAt: iso(), decidedBy: null, decidedAt: null, ...proposal });
@@ -222,10 +224,12 @@ export function createTuningService(deps: TuningDeps) {
       const add = (text: string, language: Language, intent: string | null, source: Candidate['source'], conversationId: string) => {
         const clean = redactPii(text.replace(/\s+/g, ' ').trim(), deps.redaction).text;
         if (clean.length < 3 || clean.length > 300) return;
-        const id = `cand_${stableId(clean.toLowerCase(), intent ?? '', language)}`;
+        // One candidate per text and language, whoever suggested it; an agent's label wins over none.
+        const id = `cand_${stableId(clean.toLowerCase(), language)}`;
         const survey = surveys.get(conversationId);
         const counts = survey && (survey.handoffReason !== null || (survey.rating !== null && survey.rating <= 3)) ? 1 : 0;
         const existing = found.get(id);
+        if (existing && existing.intent === null && intent !== null) Object.assign(existing, { intent, source, status: 'pending' as const });
         if (existing) {
           if (!existing.conversations.includes(conversationId)) {
             existing.conversations.push(conversationId);
@@ -244,13 +248,16 @@ export function createTuningService(deps: TuningDeps) {
         const listener = events.filter((e) => e.type === 'message.new' && e.author === 'listener' && (!firstQueued || e.seq < firstQueued.seq));
         const language = (item.data.language === 'es' ? 'es' : 'en') as Language;
         // The messages the bot saw before the handoff are what it should have understood.
-        for (const message of listener.slice(0, 3)) if (message.type === 'message.new') add(message.text, language, intent, 'agent_close', conversationId);
+        // Taps on quick replies are labels, not the listener's words: they teach nothing.
+        for (const message of listener.filter((m) => m.type === 'message.new' && m.quickReply === undefined).slice(0, 3)) {
+          if (message.type === 'message.new') add(message.text, language, intent, 'agent_close', conversationId);
+        }
       }
       for (const survey of surveys.values()) {
         const events = await readAll(survey.conversationId);
         for (let i = 0; i < events.length; i++) {
           const event = events[i];
-          if (!event || event.type !== 'message.new' || event.author !== 'listener') continue;
+          if (!event || event.type !== 'message.new' || event.author !== 'listener' || event.quickReply !== undefined) continue;
           const reply = events.slice(i + 1).find((e) => e.type === 'message.new' && e.author === 'bot');
           if (reply && reply.type === 'message.new' && reply.understanding?.outcome === 'not_understood') add(event.text, survey.language, null, 'not_understood', survey.conversationId);
         }
@@ -320,7 +327,9 @@ export function createTuningService(deps: TuningDeps) {
       if (!raw) throw new AppError('NOT_FOUND', 'No such model version.');
       const model = modelVersionSchema.parse(raw);
       const base = model.baseline;
-      if (base && (model.evaluation.inScopeAccuracy < base.inScopeAccuracy - TUNING_RULES.tolerance || model.evaluation.wrongAnswerRate > base.wrongAnswerRate + TUNING_RULES.tolerance)) {
+      // "Not worse" allows at most the difference one held-out message makes (or the fixed tolerance, if larger).
+      const tolerance = Math.max(TUNING_RULES.tolerance, 1 / Math.max(1, model.evaluation.n));
+      if (base && (model.evaluation.inScopeAccuracy < base.inScopeAccuracy - tolerance || model.evaluation.wrongAnswerRate > base.wrongAnswerRate + tolerance)) {
         throw new AppError('VALIDATION_FAILED', `Model ${version} is worse than the one in use (in-scope accuracy ${model.evaluation.inScopeAccuracy.toFixed(3)} vs ${base.inScopeAccuracy.toFixed(3)}, wrong answers ${model.evaluation.wrongAnswerRate.toFixed(3)} vs ${base.wrongAnswerRate.toFixed(3)}); not promoted.`);
       }
       const current = await pointer();
