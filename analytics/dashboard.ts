@@ -11,6 +11,7 @@ import { chartValue, intentLabel, interval, pct } from './format.js';
 import { L } from './labels.js';
 import { csvLink, dataTable, type Column } from './tables.js';
 import { TuningPanel } from './tuning-panel.js';
+import { createAlertsBanner } from './alerts-banner.js';
 
 const COHORT_ORDER: CohortOrAll[] = ['bot', 'bot_then_agent', 'agent', 'all'];
 /** The intent chart shows the intents with the most answers; the table lists them all. */
@@ -117,7 +118,10 @@ export class Dashboard {
   render(data: DashboardData): void {
     this.destroyCharts();
     this.status.textContent = data.summary.ended === 0 ? L.noData : '';
+    const alerts = createAlertsBanner();
+    void alerts.load();
     const sections: Section[] = [
+      { element: alerts.element },
       this.summaryCards(data),
       this.cohortSection(data),
       this.daySection(data['by-day'].rows),

@@ -22,6 +22,7 @@ import { registerAdminRoutes } from './transport/admin-routes.js';
 import { counterStore } from './transport/rate-limit-store.js';
 import { registerSecurityHeaders } from './transport/security-headers.js';
 import { createAudit } from './domain/audit.js';
+import { createCsatAlerts } from './domain/csat-alerts.js';
 import { createPrivacyService, type PrivacyService } from './domain/privacy-service.js';
 import { AppError, fromFrameworkError, httpErrorBody, toAppError } from './errors.js';
 import type { ChatStore } from './store/chat-store.js';
@@ -137,7 +138,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   registerStaticRoutes(app, { publicDir: deps.publicDir, widgetBundlePath: deps.widgetBundlePath, consoleBundlePath: deps.consoleBundlePath, brand: config.BRAND_NAME });
   registerSessionRoutes(app, { store, secureCookies: config.NODE_ENV === 'production', audit, signInsPerMinute: config.SIGNIN_RATE_LIMIT_PER_MINUTE });
   registerAdminRoutes(app, { store, privacy, audit });
-  registerAnalyticsRoutes(app, { source: store, store, brand: config.BRAND_NAME });
+  const alerts = createCsatAlerts({
+    store,
+    rules: { below: config.ALERT_CSAT_BELOW, minResponses: config.ALERT_MIN_RESPONSES, windowMs: config.ALERT_WINDOW_HOURS * 3600 * 1000 },
+    ...(config.ALERT_WEBHOOK_URL ? { webhookUrl: config.ALERT_WEBHOOK_URL } : {}),
+    log: (message, error) => app.log.warn({ err: error }, message),
+  });
+  registerAnalyticsRoutes(app, { source: store, store, brand: config.BRAND_NAME, alerts });
   await app.register(async (scope) => {
     widgets = registerWidgetSocket(scope, {
       chat,
@@ -177,6 +184,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     })().catch((error: unknown) => app.log.debug({ err: error }, 'handoff sweep failed'));
   }, config.HANDOFF_SWEEP_MS);
   sweep.unref();
+  // One node per period checks (a shared counter decides), so an alert is raised and posted once.
+  const alertCheck = setInterval(() => {
+    void (async () => {
+      if ((await store.hitCounter('alerts:check', config.ALERT_CHECK_MS)).count === 1) await alerts.check();
+    })().catch((error: unknown) => app.log.warn({ err: error }, 'CSAT alert check failed'));
+  }, config.ALERT_CHECK_MS);
+  alertCheck.unref();
   const retention = setInterval(() => {
     privacy.purgeExpired().then(
       async (purged) => {
@@ -191,6 +205,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.addHook('preClose', (done) => {
     clearInterval(sweep);
     clearInterval(retention);
+    clearInterval(alertCheck);
     io.disconnectSockets(true);
     io.engine.close();
     done();

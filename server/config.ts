@@ -66,6 +66,14 @@ export const configSchema = z
     WIDGET_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().positive().max(100_000).default(50),
     /** New conversations per address per minute. */
     WIDGET_NEW_CONVERSATIONS_PER_MINUTE: z.coerce.number().int().positive().max(100_000).default(30),
+    /** CSAT alerts: raised when CSAT (service, bot, or one intent) over the window falls below this level... */
+    ALERT_CSAT_BELOW: z.coerce.number().min(0).max(1).default(0.7),
+    /** ...with at least this many answered surveys in the window. */
+    ALERT_MIN_RESPONSES: z.coerce.number().int().min(1).max(100_000).default(20),
+    ALERT_WINDOW_HOURS: z.coerce.number().positive().max(24 * 90).default(24),
+    ALERT_CHECK_MS: z.coerce.number().int().min(100).max(24 * 3600 * 1000).default(60_000),
+    /** Where alerts are POSTed (JSON); unset: shown on the dashboard only. */
+    ALERT_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
     /** Embedded store only: where agent accounts are kept between starts (the agents CLI writes it). */
     ACCOUNTS_FILE: z.string().min(1).default('data/accounts.json'),
   })

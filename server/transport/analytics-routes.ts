@@ -19,6 +19,7 @@ import {
   type TimeRange,
 } from '../domain/csat-analytics.js';
 import type { SurveyRecord } from '../domain/csat.js';
+import type { CsatAlerts } from '../domain/csat-alerts.js';
 import { AppError, httpErrorBody, toAppError } from '../errors.js';
 import { projectRoot } from '../paths.js';
 import type { ChatStore } from '../store/chat-store.js';
@@ -32,6 +33,8 @@ export interface SurveySource {
 
 export interface AnalyticsRoutesDeps {
   source: SurveySource;
+  /** CSAT alerts (GET /api/analytics/alerts); without it the list is empty. */
+  alerts?: Pick<CsatAlerts, 'list'>;
   /** Sessions and accounts (role check), agent display names. */
   store: ChatStore;
   /** Shown on the page; `{brand}` in analytics.html. */
@@ -194,6 +197,8 @@ export function registerAnalyticsRoutes(app: FastifyInstance, deps: AnalyticsRou
     });
     // The one role check for every analytics API route (401 without a session, 403 for other roles).
     api.addHook('preHandler', requireRole(deps.store, ANALYTICS_ROLES));
+
+    api.get('/api/analytics/alerts', async () => ({ alerts: deps.alerts ? await deps.alerts.list() : [] }));
 
     for (const name of ANALYTICS_REPORTS) {
       const definition = REPORTS[name];
