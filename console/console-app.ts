@@ -9,6 +9,7 @@ import { button, el } from './dom.js';
 import { reasonLabel, shortId } from './format.js';
 import { ERROR_TEXT, L } from './labels.js';
 import { LeftMessagesView } from './left-messages-view.js';
+import { createMyCsatApi, MyCsatView, type MyCsatApi } from './my-csat-view.js';
 import { QueueView } from './queue-view.js';
 import type { SessionApi } from './session-api.js';
 import { SignInView } from './signin-view.js';
@@ -21,6 +22,8 @@ export interface ConsoleDeps {
   session: SessionApi;
   /** A new, not yet connected socket on /agents (the session cookie authenticates it). */
   openSocket(): AgentSocket;
+  /** The agent's own CSAT figures (same-origin HTTP by default). */
+  myCsat?: MyCsatApi;
 }
 
 interface ChatRecord extends OpenChat {
@@ -54,6 +57,11 @@ export class ConsoleApp {
   private readonly tabs: ChatTabs;
   private readonly pane: ChatPane;
   private readonly leftMessages: LeftMessagesView;
+  private readonly myCsatToggle: HTMLButtonElement;
+  private readonly myCsat: MyCsatView;
+  private readonly myCsatApi: MyCsatApi;
+  /** Counts My CSAT loads, so an answer that arrives after a newer load (or a sign-out) is dropped. */
+  private myCsatLoads = 0;
   private readonly closeDialog = new CloseDialog();
   private readonly transferDialog = new TransferDialog();
   private readonly returnDialog = new ConfirmDialog('return-to-bot', L.returnToBot);
@@ -102,6 +110,9 @@ export class ConsoleApp {
       returnToBot: () => this.openReturnToBot(),
     });
     this.leftMessages = new LeftMessagesView({ refresh: () => void this.loadLeftMessages(), back: () => this.toggleLeftMessages(false) });
+    this.myCsatApi = deps.myCsat ?? createMyCsatApi();
+    this.myCsatToggle = button(L.myCsat.button, { 'aria-pressed': 'false', 'data-testid': 'my-csat' }, () => this.toggleMyCsat());
+    this.myCsat = new MyCsatView({ refresh: () => void this.loadMyCsat(), back: () => this.toggleMyCsat(false) });
 
     const header = el(
       'header',
@@ -110,12 +121,13 @@ export class ConsoleApp {
       this.connection,
       el('label', { class: 'presence', for: 'presence' }, `${L.presence} `, this.presence),
       this.leftToggle,
+      this.myCsatToggle,
       el('span', { class: 'spacer' }),
       this.agentName,
       button(L.signOut, { 'data-testid': 'sign-out' }, () => void this.signOut()),
     );
     this.workspace = el('div', { class: 'workspace' }, el('aside', { class: 'side' }, this.queue.element), el('main', { class: 'chats' }, this.tabs.element, this.pane.element));
-    this.shell = el('div', { class: 'shell', hidden: '' }, header, this.notice, this.workspace, this.leftMessages.element);
+    this.shell = el('div', { class: 'shell', hidden: '' }, header, this.notice, this.workspace, this.leftMessages.element, this.myCsat.element);
     deps.root.replaceChildren(this.signIn.element, this.shell, this.announcer, this.closeDialog.element, this.transferDialog.element, this.returnDialog.element);
     this.signIn.element.hidden = true;
   }
@@ -198,6 +210,9 @@ export class ConsoleApp {
     this.chosenStatus = null;
     for (const dialog of [this.closeDialog, this.transferDialog, this.returnDialog]) if (dialog.element.open) dialog.element.close();
     this.toggleLeftMessages(false);
+    this.toggleMyCsat(false);
+    this.myCsatLoads += 1;
+    this.myCsat.clear();
     this.hideNotice();
     this.showSignIn(message);
   }
@@ -338,6 +353,7 @@ export class ConsoleApp {
     this.activeId = chat ? conversationId : null;
     if (chat) chat.unread = 0;
     this.toggleLeftMessages(false);
+    this.toggleMyCsat(false);
     this.pane.show(chat ?? null);
     this.renderTabs();
     if (!chat) return;
@@ -526,8 +542,9 @@ export class ConsoleApp {
   /* ---------- left messages ---------- */
 
   private toggleLeftMessages(show = this.leftMessages.element.hidden): void {
+    if (show) this.toggleMyCsat(false);
     this.leftMessages.element.hidden = !show;
-    this.workspace.hidden = show;
+    this.syncWorkspace();
     this.leftToggle.setAttribute('aria-pressed', String(show));
     if (show) {
       this.leftMessages.focus();
@@ -540,6 +557,34 @@ export class ConsoleApp {
     const result = await this.request('messages.list', {});
     if (result.ok) this.leftMessages.render(result.items);
     else this.leftMessages.failed(this.failureText(result));
+  }
+
+  /** The chats show unless another view (left messages, My CSAT) is open. */
+  private syncWorkspace(): void {
+    this.workspace.hidden = !this.leftMessages.element.hidden || !this.myCsat.element.hidden;
+  }
+
+  /* ---------- my CSAT ---------- */
+
+  private toggleMyCsat(show = this.myCsat.element.hidden): void {
+    if (show) this.toggleLeftMessages(false);
+    this.myCsat.element.hidden = !show;
+    this.syncWorkspace();
+    this.myCsatToggle.setAttribute('aria-pressed', String(show));
+    if (show) {
+      this.myCsat.focus();
+      void this.loadMyCsat();
+    }
+  }
+
+  private async loadMyCsat(): Promise<void> {
+    const load = ++this.myCsatLoads;
+    this.myCsat.loading();
+    const result = await this.myCsatApi.load();
+    if (load !== this.myCsatLoads) return;
+    if (result.ok) this.myCsat.render(result.report, (intent) => this.intentLabel(intent));
+    else if (result.code === 'NETWORK') this.myCsat.failed(L.cannotReach);
+    else this.myCsat.failed(result.code === 'FORBIDDEN' ? L.notAnAgent : this.failureText(result));
   }
 
   /* ---------- notices ---------- */

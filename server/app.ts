@@ -19,6 +19,7 @@ import { startTuningSync } from './domain/tuning-sync.js';
 import { registerTuningRoutes } from './transport/tuning-routes.js';
 import { registerAnalyticsRoutes } from './transport/analytics-routes.js';
 import { registerAdminRoutes } from './transport/admin-routes.js';
+import { registerAgentStatsRoutes } from './transport/agent-stats-routes.js';
 import { counterStore } from './transport/rate-limit-store.js';
 import { registerSecurityHeaders } from './transport/security-headers.js';
 import { createAudit } from './domain/audit.js';
@@ -145,6 +146,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     log: (message, error) => app.log.warn({ err: error }, message),
   });
   registerAnalyticsRoutes(app, { source: store, store, brand: config.BRAND_NAME, alerts });
+  registerAgentStatsRoutes(app, { store });
   await app.register(async (scope) => {
     widgets = registerWidgetSocket(scope, {
       chat,
