@@ -126,7 +126,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   const redaction = { kinds: config.PII_REDACTION, keepCardLast4: config.PII_KEEP_CARD_LAST4 };
   const audit = createAudit(store);
-  const tokens = createConversationTokens(config.CONVERSATION_SECRET);
+  const tokens = createConversationTokens(config.CONVERSATION_SECRET, { ttlMs: config.CONVERSATION_TOKEN_TTL_DAYS * 24 * 3600 * 1000 });
   const privacy = createPrivacyService({ store, tokens, retentionDays: config.RETENTION_DAYS });
   const survey = createSurveyService(store, { answerWindowMs: config.SURVEY_WINDOW_MS, redaction });
   const handoff = createHandoffService(store, {
@@ -138,7 +138,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   registerHealthRoutes(app, { store, isDraining: () => draining });
   registerStaticRoutes(app, { publicDir: deps.publicDir, widgetBundlePath: deps.widgetBundlePath, consoleBundlePath: deps.consoleBundlePath, brand: config.BRAND_NAME });
   registerSessionRoutes(app, { store, secureCookies: config.NODE_ENV === 'production', audit, signInsPerMinute: config.SIGNIN_RATE_LIMIT_PER_MINUTE });
-  registerAdminRoutes(app, { store, privacy, audit });
+  registerAdminRoutes(app, { store, privacy, audit, revokeConversationTokens: (id) => chat.revokeTokens(id) });
   const alerts = createCsatAlerts({
     store,
     rules: { below: config.ALERT_CSAT_BELOW, minResponses: config.ALERT_MIN_RESPONSES, windowMs: config.ALERT_WINDOW_HOURS * 3600 * 1000 },

@@ -29,6 +29,8 @@ export const configSchema = z
     /** HMAC secret that signs conversation tokens. Required (32+ characters) in production. */
     CONVERSATION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     BRAND_NAME: z.string().min(1).max(60).default('Melodrift'),
+    /** A conversation token expires this long after it was issued (each resume issues a new one). */
+    CONVERSATION_TOKEN_TTL_DAYS: z.coerce.number().positive().max(3650).default(30),
     INTENTS_DIR: z.string().min(1).default('intents'),
     /** The trained model; rebuilt at start when missing or when the intents changed. */
     MODEL_FILE: z.string().min(1).default('dist/model/shipped.model'),

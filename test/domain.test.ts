@@ -25,15 +25,23 @@ describe('conversation state machine', () => {
 });
 
 describe('conversation tokens', () => {
-  const tokens = createConversationTokens('x'.repeat(32));
+  let clock = Date.parse('2026-06-01T00:00:00Z');
+  const tokens = createConversationTokens('x'.repeat(32), { ttlMs: 3600_000, now: () => clock });
   it('verifies its own tokens and nothing else', () => {
     const token = tokens.issue('conv_abcdefghij');
-    expect(tokens.verify(token)).toBe('conv_abcdefghij');
+    expect(tokens.verify(token)).toEqual({ conversationId: 'conv_abcdefghij', issuedAtMs: clock });
     expect(tokens.verify(token.replace('conv_abcdefghij', 'conv_abcdefghik'))).toBeNull();
     expect(tokens.verify(token.slice(0, -2))).toBeNull();
     expect(createConversationTokens('y'.repeat(32)).verify(token)).toBeNull();
-    expect(tokens.verify('v1.conv_abcdefghij')).toBeNull();
+    expect(tokens.verify('v1.conv_abcdefghij.abc')).toBeNull();
     expect(tokens.verify('')).toBeNull();
+  });
+  it('expires a token after its time to live', () => {
+    const token = tokens.issue('conv_abcdefghij');
+    clock += 3599_000;
+    expect(tokens.verify(token)).not.toBeNull();
+    clock += 2_000;
+    expect(tokens.verify(token)).toBeNull();
   });
 });
 
@@ -89,6 +97,9 @@ describe('chat service', () => {
     const { conversation, token } = await chat.start('es');
     await expect(chat.acceptListenerMessage({ conversationId: conversation.id, clientId: 'w', text: '   ' })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
     await expect(chat.resume(token + 'x')).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
-    await expect(chat.resume(token)).resolves.toMatchObject({ id: conversation.id, language: 'es' });
+    await expect(chat.resume(token)).resolves.toMatchObject({ conversation: { id: conversation.id, language: 'es' } });
+    // revoked: every token issued before the revocation stops working
+    await chat.revokeTokens(conversation.id);
+    await expect(chat.resume(token)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
   });
 });

@@ -16,7 +16,7 @@ describe('widget protocol over a real WebSocket', () => {
     const client = await TestClient.open(server.wsUrl);
     const ready = await client.start();
     expect(ready).toMatchObject({ resumed: false, state: 'bot', language: 'en', lastSeq: 2 });
-    expect(ready.token).toMatch(/^v1\.conv_/);
+    expect(ready.token).toMatch(/^v2\.conv_/);
     client.send({ type: 'message.send', clientId: 'm1', text: 'I was charged twice this month' });
     const ack = await client.waitFor('message.ack', (a) => a.clientId === 'm1');
     expect(ack).toMatchObject({ duplicate: false, seq: 3 });
@@ -114,7 +114,8 @@ describe('widget protocol over a real WebSocket', () => {
     owner.close();
     const intruder = await TestClient.open(server.wsUrl);
     const otherId = ready.conversationId.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
-    const forged = `v1.${otherId}.${ready.token.split('.')[2]}`;
+    const [version, , issued, signature] = ready.token.split('.');
+    const forged = `${version}.${otherId}.${issued}.${signature}`;
     intruder.send({ type: 'conversation.resume', token: forged, afterSeq: 0 });
     expect((await intruder.waitFor('error')).code).toBe('INVALID_TOKEN');
     intruder.send({ type: 'conversation.resume', token: 'garbage', afterSeq: 0 });

@@ -71,12 +71,20 @@ export function createChatService({ store, bot, tokens, handoff, redaction, now 
   }
 
   /** The conversation a token grants; INVALID_TOKEN for a bad token, NOT_FOUND when it is gone. */
-  async function resume(token: string): Promise<ConversationRecord> {
-    const conversationId = tokens.verify(token);
-    if (!conversationId) throw new AppError('INVALID_TOKEN');
-    const conversation = await store.getConversation(conversationId);
+  async function resume(token: string): Promise<{ conversation: ConversationRecord; token: string }> {
+    const granted = tokens.verify(token);
+    if (!granted) throw new AppError('INVALID_TOKEN');
+    const revoked = await store.getRecord('token_revocation', granted.conversationId);
+    if (revoked && granted.issuedAtMs < Number(revoked.notBeforeMs ?? 0)) throw new AppError('INVALID_TOKEN', 'This conversation token has been revoked.');
+    const conversation = await store.getConversation(granted.conversationId);
     if (!conversation) throw new AppError('NOT_FOUND', 'This conversation no longer exists; start a new one.');
-    return conversation;
+    // A fresh token on every resume: an active listener never runs into the expiry.
+    return { conversation, token: tokens.issue(conversation.id) };
+  }
+
+  /** Cuts off every token issued so far for a conversation (the listener starts a new chat). */
+  async function revokeTokens(conversationId: string): Promise<void> {
+    await store.putRecord('token_revocation', conversationId, { notBeforeMs: now().getTime() + 1000 });
   }
 
   /** Stores the listener's message; resolves only once it is durable. A resent clientId is not stored twice. */
@@ -209,7 +217,7 @@ export function createChatService({ store, bot, tokens, handoff, redaction, now 
     return conversation !== null && conversation.state === 'bot' && conversation.lastSeq === seq;
   }
 
-  return { start, resume, acceptListenerMessage, botReply, isUnanswered, leaveMessage, leave: (conversationId: string) => handoff.leave(conversationId) };
+  return { start, resume, revokeTokens, acceptListenerMessage, botReply, isUnanswered, leaveMessage, leave: (conversationId: string) => handoff.leave(conversationId) };
 }
 
 export type ChatService = ReturnType<typeof createChatService>;

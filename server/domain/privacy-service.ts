@@ -35,9 +35,9 @@ export function createPrivacyService(deps: { store: ChatStore; tokens: Conversat
 
   async function conversationIds(selector: ListenerSelector): Promise<string[]> {
     if ('token' in selector) {
-      const id = deps.tokens.verify(selector.token);
-      if (!id) throw new AppError('INVALID_TOKEN');
-      return [id];
+      const granted = deps.tokens.verify(selector.token);
+      if (!granted) throw new AppError('INVALID_TOKEN');
+      return [granted.conversationId];
     }
     const email = selector.email.trim().toLowerCase();
     const left = await store.listItems('left_message', 100_000);

@@ -87,7 +87,7 @@ export interface QueueMember {
 
 export type ItemKind = 'left_message' | 'feedback' | 'resolution';
 
-export type RecordKind = 'tuning' | 'proposal' | 'candidate' | 'model' | 'tuning_log' | 'audit' | 'alert';
+export type RecordKind = 'tuning' | 'proposal' | 'candidate' | 'model' | 'tuning_log' | 'audit' | 'alert' | 'token_revocation';
 
 export interface StoredItem {
   id: string;

@@ -20,7 +20,7 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, message: string): T {
 }
 
 /** Admin-only: the audit trail, listener data export and erasure, role changes and session revocation. */
-export function registerAdminRoutes(app: FastifyInstance, deps: { store: ChatStore; privacy: PrivacyService; audit: Audit }): void {
+export function registerAdminRoutes(app: FastifyInstance, deps: { store: ChatStore; privacy: PrivacyService; audit: Audit; revokeConversationTokens: (conversationId: string) => Promise<void> }): void {
   app.register(async (scope) => {
     scope.addHook('preHandler', requireRole(deps.store, ['admin']));
     const who = (request: { account?: { email: string } }) => request.account?.email ?? 'unknown';
@@ -52,6 +52,14 @@ export function registerAdminRoutes(app: FastifyInstance, deps: { store: ChatSto
       const revoked = await deps.store.deleteSessionsOf(id);
       await deps.audit.record('role.changed', who(request), { account: account.email, from: account.role, to: role, sessionsRevoked: revoked });
       return { account: { id, email: account.email, role }, sessionsRevoked: revoked };
+    });
+
+    scope.post('/api/admin/conversations/:id/revoke-tokens', async (request) => {
+      const { id } = parse(z.object({ id: z.string().regex(/^conv_[A-Za-z0-9_-]{8,64}$/) }), request.params, 'Unknown conversation id.');
+      if (!(await deps.store.getConversation(id))) throw new AppError('NOT_FOUND');
+      await deps.revokeConversationTokens(id);
+      await deps.audit.record('sessions.revoked', who(request), { conversation: id });
+      return { revoked: true };
     });
 
     scope.post('/api/admin/agents/:id/revoke-sessions', async (request) => {

@@ -138,8 +138,8 @@ function handleConnection(socket: WebSocket, address: string, options: WidgetSoc
       }
       case 'conversation.resume': {
         if (conversation) throw new AppError('ALREADY_STARTED');
-        const record = await chat.resume(frame.token);
-        await attach(record, frame.token, frame.afterSeq, true);
+        const resumed = await chat.resume(frame.token);
+        await attach(resumed.conversation, resumed.token, frame.afterSeq, true);
         return;
       }
       case 'typing': {
