@@ -22,6 +22,7 @@ import { registerAdminRoutes } from './transport/admin-routes.js';
 import { registerAgentStatsRoutes } from './transport/agent-stats-routes.js';
 import { counterStore } from './transport/rate-limit-store.js';
 import { registerSecurityHeaders } from './transport/security-headers.js';
+import { countStoreErrors, createMetrics, registerMetricsRoute } from './transport/metrics.js';
 import { createAudit } from './domain/audit.js';
 import { createCsatAlerts } from './domain/csat-alerts.js';
 import { createPrivacyService, type PrivacyService } from './domain/privacy-service.js';
@@ -64,7 +65,11 @@ const SOCKET_IO_PATH = '/socket.io/';
 
 /** Builds the whole application (HTTP, widget WebSocket, agent socket.io); never listens. */
 export async function buildApp(deps: AppDeps): Promise<App> {
-  const { config, store, bot } = deps;
+  const { config, bot } = deps;
+  const metrics = createMetrics();
+  // Every failed store call counts in the metrics, under its method name.
+  const store = countStoreErrors(deps.store, metrics);
+  metrics.setQueueLengths(async () => Object.fromEntries(await Promise.all(LANGUAGES.map(async (queue) => [queue, (await store.queueMembers(queue, 10_000)).length] as const))));
   const app = Fastify({
     logger: deps.logger ?? { level: config.LOG_LEVEL },
     trustProxy: config.TRUST_PROXY,
@@ -128,13 +133,25 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const audit = createAudit(store);
   const tokens = createConversationTokens(config.CONVERSATION_SECRET, { ttlMs: config.CONVERSATION_TOKEN_TTL_DAYS * 24 * 3600 * 1000 });
   const privacy = createPrivacyService({ store, tokens, retentionDays: config.RETENTION_DAYS });
-  const survey = createSurveyService(store, { answerWindowMs: config.SURVEY_WINDOW_MS, redaction });
+  const survey = createSurveyService(store, { answerWindowMs: config.SURVEY_WINDOW_MS, redaction, observe: { answered: (rating) => metrics.csatAnswers.inc({ rating: String(rating) }) } });
   const handoff = createHandoffService(store, {
     presenceTtlMs: config.AGENT_PRESENCE_TTL_MS,
     releaseGraceMs: config.AGENT_RELEASE_GRACE_MS,
     onEnded: (conversationId, agentIntent) => survey.recordEnded(conversationId, agentIntent),
+    observe: {
+      waited: (queue, waitMs) => metrics.queueWaitSeconds.observe({ queue }, waitMs / 1000),
+      requeued: (reason) => metrics.handoffs.inc({ reason }),
+    },
   });
-  const chat = createChatService({ store, bot, handoff, tokens, ...(config.PII_REDACT_LIVE ? { redaction } : {}) });
+  const chat = createChatService({
+    store,
+    bot,
+    handoff,
+    tokens,
+    ...(config.PII_REDACT_LIVE ? { redaction } : {}),
+    observe: { botDecision: (outcome) => metrics.botDecisions.inc({ outcome }), handoff: (reason) => metrics.handoffs.inc({ reason }) },
+  });
+  registerMetricsRoute(app, metrics);
   registerHealthRoutes(app, { store, isDraining: () => draining });
   registerStaticRoutes(app, { publicDir: deps.publicDir, widgetBundlePath: deps.widgetBundlePath, consoleBundlePath: deps.consoleBundlePath, brand: config.BRAND_NAME });
   registerSessionRoutes(app, { store, secureCookies: config.NODE_ENV === 'production', audit, signInsPerMinute: config.SIGNIN_RATE_LIMIT_PER_MINUTE });
@@ -159,6 +176,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       floodLimit: config.WIDGET_FLOOD_LIMIT,
       connectionsPerAddress: config.WIDGET_CONNECTIONS_PER_ADDRESS,
       newConversationsPerMinute: config.WIDGET_NEW_CONVERSATIONS_PER_MINUTE,
+      observe: {
+        connected: () => metrics.widgetConnections.inc(),
+        disconnected: () => metrics.widgetConnections.dec(),
+        listenerMessage: (kind) => metrics.messagesReceived.inc({ author: 'listener', kind }),
+      },
     });
   });
   if (deps.model) {
@@ -174,7 +196,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     const stopSync = await startTuningSync({ store, tuning, bot, classifier: model.classifier, log: (message, error) => (error ? app.log.warn({ err: error }, message) : app.log.info(message)) });
     app.addHook('onClose', async () => stopSync());
   }
-  registerAgentSocket(io, { store, handoff, bot, heartbeatMs: Math.max(250, Math.floor(config.AGENT_PRESENCE_TTL_MS / 3)), log: app.log });
+  registerAgentSocket(io, { store, handoff, bot, observe: { agentMessage: () => metrics.messagesReceived.inc({ author: 'agent', kind: 'text' }) }, heartbeatMs: Math.max(250, Math.floor(config.AGENT_PRESENCE_TTL_MS / 3)), log: app.log });
 
   // Every node sweeps: agents whose heartbeat stopped lose their chats to the queue after the
   // grace period, and waiting listeners are offered to free agents. Claims are atomic, so

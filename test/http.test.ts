@@ -64,3 +64,23 @@ describe('readiness follows the store', () => {
     }
   });
 });
+
+describe('metrics', () => {
+  it('counts connections, messages, bot decisions and handoffs at /metrics in Prometheus format', async () => {
+    const { TestClient } = await import('./support/harness.js');
+    const client = await TestClient.open(server.wsUrl);
+    await client.start();
+    client.send({ type: 'message.send', clientId: 'm1', text: 'how much is the student plan' });
+    await client.waitFor('message.new', (m) => m.author === 'bot' && m.seq > 3);
+    client.send({ type: 'message.send', clientId: 'm2', text: 'I want to talk to a human' });
+    await client.waitFor('conversation.state', (s) => s.to === 'queued');
+    const response = await request(server.app.server).get('/metrics').expect(200).expect('content-type', /text\/plain/);
+    expect(response.text).toMatch(/^support_widget_connections [1-9]/m);
+    expect(response.text).toMatch(/^support_messages_received_total\{author="listener",kind="text"\} [2-9]/m);
+    expect(response.text).toMatch(/^support_bot_decisions_total\{outcome="answered"\} [1-9]/m);
+    expect(response.text).toMatch(/^support_handoffs_total\{reason="requested"\} 1/m);
+    expect(response.text).toMatch(/^support_queue_length\{queue="en"\} 1/m);
+    expect(response.text).toMatch(/^nodejs_eventloop_lag_seconds /m);
+    client.close();
+  });
+});

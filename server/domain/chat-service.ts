@@ -18,6 +18,8 @@ export interface ChatServiceDeps {
   handoff: HandoffService;
   /** Set when policy says personal data must be masked before anything is stored (agents then see it masked too). */
   redaction?: RedactionPolicy;
+  /** Told of each bot decision and handoff (metrics). */
+  observe?: { botDecision?(outcome: string): void; handoff?(reason: string): void };
   now?: () => Date;
 }
 
@@ -41,7 +43,7 @@ const OPEN_STATES: readonly ConversationState[] = ['bot', 'queued', 'assigned'];
  * The conversation use-cases, free of any transport: start, resume, accept a listener
  * message (durably, idempotently), and let the bot answer it.
  */
-export function createChatService({ store, bot, tokens, handoff, redaction, now = () => new Date() }: ChatServiceDeps) {
+export function createChatService({ store, bot, tokens, handoff, redaction, observe, now = () => new Date() }: ChatServiceDeps) {
   const timestamp = () => now().toISOString();
   // One bot turn at a time per conversation on this node, so turns read the context the previous one wrote.
   const turnChains = new Map<string, Promise<void>>();
@@ -151,6 +153,7 @@ export function createChatService({ store, bot, tokens, handoff, redaction, now 
         context: conversation.context,
         ...(message.quickReply === undefined ? {} : { quickReply: message.quickReply }),
       });
+      observe?.botDecision?.(turn.outcome);
       const events = replyEvents(turn);
       const patch = { context: turn.context, ...(language === conversation.language ? {} : { language }) };
       const current = { ...conversation, language };
@@ -189,6 +192,7 @@ export function createChatService({ store, bot, tokens, handoff, redaction, now 
       updatedAt: timestamp(),
     });
     if (result.status !== 'appended') return;
+    observe?.handoff?.(turn.handoff.reason);
     await handoff.notifyQueue(move.handoff.queue);
     if ((await handoff.onlineAgents(conversation.language)).length === 0) {
       const notice = bot.noAgentAvailable(conversation.language);

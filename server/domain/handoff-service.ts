@@ -13,6 +13,8 @@ export interface HandoffOptions {
   releaseGraceMs: number;
   /** Called after a conversation has ended (the survey is recorded there). */
   onEnded?: (conversationId: string, agentIntent: string | null) => Promise<void>;
+  /** Told of waits and of conversations put back in a queue (metrics). */
+  observe?: { waited?(queue: string, waitMs: number): void; requeued?(reason: string): void };
   now?: () => Date;
 }
 
@@ -143,7 +145,9 @@ export function createHandoffService(store: ChatStore, options: HandoffOptions) 
       });
       if (result.status === 'at_capacity') throw new AppError('AT_CAPACITY');
       if (result.status !== 'appended') throw new AppError('ALREADY_TAKEN');
-      await store.recordWait(handoff.queue, Date.parse(assignedAt) - Date.parse(handoff.enqueuedAt)).catch(() => {});
+      const waitMs = Date.parse(assignedAt) - Date.parse(handoff.enqueuedAt);
+      options.observe?.waited?.(handoff.queue, waitMs);
+      await store.recordWait(handoff.queue, waitMs).catch(() => {});
       await Promise.all([notifyQueue(handoff.queue), notifyAgent(agent.id, { type: 'assigned', conversationId })]);
       return { ...conversation, state: 'assigned', agentId: agent.id, handoff: { ...handoff, assignedAt, agentName: agent.displayName } };
     },
@@ -237,6 +241,7 @@ export function createHandoffService(store: ChatStore, options: HandoffOptions) 
         updatedAt: iso(),
       });
       if (result.status !== 'appended') return false;
+      options.observe?.requeued?.(reason);
       await Promise.all([notifyQueue(queue), notifyAgent(agentId, { type: 'removed', conversationId, reason })]);
       return true;
     },

@@ -10,6 +10,8 @@ export interface SurveyOptions {
   answerWindowMs: number;
   /** Personal data in comments is masked before they are stored (they feed analytics and exports). */
   redaction?: RedactionPolicy;
+  /** Told of each accepted answer (metrics). */
+  observe?: { answered?(rating: number): void };
   now?: () => Date;
 }
 
@@ -92,6 +94,7 @@ export function createSurveyService(store: ChatStore, options: SurveyOptions) {
       if (at.getTime() - Date.parse(survey.endedAt) > options.answerWindowMs) throw new AppError('SURVEY_CLOSED');
       const comment = answer.comment?.trim() ? redactPii(answer.comment.trim(), options.redaction).text : null;
       const stored = await store.answerSurvey(conversationId, { rating: answer.rating, comment, resolved: answer.resolved ?? null, answeredAt: at.toISOString() });
+      if (stored) options.observe?.answered?.(answer.rating);
       return { duplicate: !stored };
     },
   };

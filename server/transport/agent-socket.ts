@@ -29,6 +29,8 @@ export interface AgentSocketOptions {
   /** How often a connected console refreshes the agent's presence (well under the presence TTL). */
   heartbeatMs: number;
   log: FastifyBaseLogger;
+  /** Told of each stored agent message (metrics). */
+  observe?: { agentMessage?(): void };
 }
 
 export function toSummary(conversation: ConversationRecord): HandoffSummary | null {
@@ -154,6 +156,7 @@ function handleAgent(socket: Socket, agent: AgentAccount, options: AgentSocketOp
       const result = await handoff.agentMessage(conversationId, agent, clientId, text);
       if (result.status === 'duplicate') return { seq: result.seq, messageId: result.messageId, duplicate: true };
       if (result.status !== 'appended') throw new AppError('NOT_FOUND');
+      options.observe?.agentMessage?.();
       const event = result.events[0];
       return { seq: result.lastSeq, messageId: event && event.type === 'message.new' ? event.messageId : '', duplicate: false };
     },

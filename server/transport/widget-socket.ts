@@ -27,6 +27,8 @@ export interface WidgetSocketOptions {
   connectionsPerAddress?: number;
   /** New conversations per address per minute (counted in the store, across nodes). */
   newConversationsPerMinute?: number;
+  /** Told of connections and stored listener messages (metrics). */
+  observe?: { connected?(): void; disconnected?(): void; listenerMessage?(kind: 'text' | 'quick_reply'): void };
 }
 
 /** The open widget connections of this node, so a drain can tell each one to reconnect. */
@@ -174,6 +176,7 @@ function handleConnection(socket: WebSocket, address: string, options: WidgetSoc
         };
         const ack = await chat.acceptListenerMessage(message);
         send({ type: 'message.ack', clientId: frame.clientId, ...ack });
+        if (!ack.duplicate) options.observe?.listenerMessage?.(frame.quickReply === undefined ? 'text' : 'quick_reply');
         // A resend of a message the bot never answered (its node died in between) still gets its answer.
         if (ack.duplicate && !(await chat.isUnanswered(id, ack.seq))) return;
         let thinking = false;
@@ -257,8 +260,10 @@ export function registerWidgetSocket(app: FastifyInstance, options: WidgetSocket
       const address = request.ip;
       open.add(socket);
       perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
+      options.observe?.connected?.();
       handleConnection(socket, address, options, request.log, () => {
         open.delete(socket);
+        options.observe?.disconnected?.();
         const left = (perAddress.get(address) ?? 1) - 1;
         if (left <= 0) perAddress.delete(address);
         else perAddress.set(address, left);
