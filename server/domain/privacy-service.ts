@@ -1,5 +1,5 @@
 import { AppError } from '../errors.js';
-import type { ChatStore, StoredItem } from '../store/chat-store.js';
+import { readAllEvents, type ChatStore, type StoredItem } from '../store/chat-store.js';
 import type { ConversationEvent } from '../transport/protocol.js';
 import type { ConversationRecord } from './conversation.js';
 import type { ConversationTokens } from './conversation-token.js';
@@ -24,14 +24,7 @@ export function createPrivacyService(deps: { store: ChatStore; tokens: Conversat
   const { store } = deps;
   const now = deps.now ?? (() => new Date());
 
-  async function readAll(conversationId: string): Promise<ConversationEvent[]> {
-    const events: ConversationEvent[] = [];
-    for (;;) {
-      const page = await store.readEvents(conversationId, events.length);
-      if (page.length === 0) return events;
-      events.push(...page);
-    }
-  }
+  const readAll = (conversationId: string) => readAllEvents(store, conversationId);
 
   async function conversationIds(selector: ListenerSelector): Promise<string[]> {
     if ('token' in selector) {

@@ -1,6 +1,6 @@
 import { AppError } from '../errors.js';
 import { redactPii, type RedactionPolicy } from './redaction.js';
-import type { ChatStore } from '../store/chat-store.js';
+import { readAllEvents, type ChatStore } from '../store/chat-store.js';
 import type { ConversationEvent, MessageEvent } from '../transport/protocol.js';
 import type { ConversationRecord } from './conversation.js';
 import type { HandledBy, SurveyRecord } from './csat.js';
@@ -63,14 +63,7 @@ export function summariseEnded(conversation: ConversationRecord, events: readonl
 export function createSurveyService(store: ChatStore, options: SurveyOptions) {
   const now = options.now ?? (() => new Date());
 
-  async function readAll(conversationId: string): Promise<ConversationEvent[]> {
-    const events: ConversationEvent[] = [];
-    for (;;) {
-      const page = await store.readEvents(conversationId, events.length);
-      if (page.length === 0) return events;
-      events.push(...page);
-    }
-  }
+  const readAll = (conversationId: string) => readAllEvents(store, conversationId);
 
   return {
     /** Records the unanswered survey of a conversation that just ended (idempotent). */

@@ -7,8 +7,7 @@ import { languageSchema, type Language } from '../../bot/language.js';
 import { intentOverrideSchema } from '../../bot/policy-overrides.js';
 import { AppError } from '../errors.js';
 import { redactPii, type RedactionPolicy } from './redaction.js';
-import type { ChatStore } from '../store/chat-store.js';
-import type { ConversationEvent } from '../transport/protocol.js';
+import { readAllEvents, type ChatStore } from '../store/chat-store.js';
 import { csatByIntent, intentOf } from './csat-analytics.js';
 import type { SurveyRecord } from './csat.js';
 
@@ -138,14 +137,7 @@ export function createTuningService(deps: TuningDeps) {
     await store.publish(TUNING_CHANNEL, { type: what }).catch(() => {});
   }
 
-  async function readAll(conversationId: string): Promise<ConversationEvent[]> {
-    const events: ConversationEvent[] = [];
-    for (;;) {
-      const page = await store.readEvents(conversationId, events.length);
-      if (page.length === 0) return events;
-      events.push(...page);
-    }
-  }
+  const readAll = (conversationId: string) => readAllEvents(store, conversationId);
 
   async function modelBytes(version: string | null): Promise<Buffer> {
     if (version === null) return deps.shippedModel();

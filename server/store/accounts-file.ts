@@ -1,28 +1,14 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { languageSchema } from '../../bot/language.js';
+import { agentAccountSchema } from './record-schemas.js';
 import type { AgentAccount, ChatStore } from './chat-store.js';
 
 /**
  * The embedded store keeps accounts in memory; this file keeps them between starts, and is
  * what `npm run agents` writes when no REDIS_URL is set. Only password hashes are stored.
  */
-const accountsFileSchema = z.object({
-  v: z.literal(1),
-  accounts: z.array(
-    z.object({
-      id: z.string(),
-      email: z.string(),
-      displayName: z.string(),
-      role: z.enum(['agent', 'analyst', 'admin']),
-      languages: z.array(languageSchema),
-      capacity: z.number().int().positive(),
-      passwordHash: z.string(),
-      createdAt: z.string(),
-    }),
-  ),
-});
+const accountsFileSchema = z.object({ v: z.literal(1), accounts: z.array(agentAccountSchema) });
 
 export async function readAccountsFile(file: string): Promise<AgentAccount[]> {
   let text: string;

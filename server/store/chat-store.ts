@@ -182,3 +182,13 @@ export interface ChatStore {
 }
 
 export const DEFAULT_READ_LIMIT = 500;
+
+/** Every event of a conversation, read page by page. */
+export async function readAllEvents(store: Pick<ChatStore, 'readEvents'>, conversationId: string): Promise<ConversationEvent[]> {
+  const events: ConversationEvent[] = [];
+  for (;;) {
+    const page = await store.readEvents(conversationId, events.length);
+    if (page.length === 0) return events;
+    events.push(...page);
+  }
+}

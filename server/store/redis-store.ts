@@ -1,7 +1,6 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { z } from 'zod';
 import * as zm from 'zod/mini';
-import { languageSchema } from '../../bot/language.js';
 import { conversationRecordSchema, conversationStateSchema, CONVERSATION_SCHEMA_VERSION } from '../domain/conversation.js';
 import { surveyAnswerSchema, surveyRecordSchema } from '../domain/csat.js';
 import { AppError } from '../errors.js';
@@ -20,6 +19,7 @@ import {
   type StoredItem,
 } from './chat-store.js';
 import { createRedisKeys } from './redis-keys.js';
+import { agentAccountSchema } from './record-schemas.js';
 import { APPEND_EVENTS, CREATE_CONVERSATION, SAVE_AGENT } from './redis-scripts.js';
 
 export interface RedisStoreOptions {
@@ -41,16 +41,6 @@ type ScriptedRedis = (Redis | Cluster) & {
 };
 
 /* Data read back from Redis is parsed again, by schema. */
-const agentAccountSchema = z.object({
-  id: z.string(),
-  email: z.string(),
-  displayName: z.string(),
-  role: z.enum(['agent', 'analyst', 'admin']),
-  languages: z.array(languageSchema),
-  capacity: z.number().int().positive(),
-  passwordHash: z.string(),
-  createdAt: z.string(),
-});
 const sessionSchema = z.object({ token: z.string(), agentId: z.string(), expiresAt: z.string() });
 const presenceSchema = z.object({ agentId: z.string(), status: z.enum(['online', 'away', 'offline']), lastSeen: z.number() });
 const itemSchema = z.object({ id: z.string(), kind: z.enum(['left_message', 'feedback', 'resolution']), at: z.string(), data: z.record(z.string(), z.unknown()) });

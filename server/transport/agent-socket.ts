@@ -6,7 +6,7 @@ import { authenticate, publicProfile } from '../domain/agent-accounts.js';
 import type { ConversationRecord } from '../domain/conversation.js';
 import { HANDOFF_CHANNELS, type AgentSignal, type ConversationSignal, type HandoffService } from '../domain/handoff-service.js';
 import { AppError, toAppError } from '../errors.js';
-import type { AgentAccount, ChatStore, Unsubscribe } from '../store/chat-store.js';
+import { readAllEvents, type AgentAccount, type ChatStore, type Unsubscribe } from '../store/chat-store.js';
 import {
   AGENT_NAMESPACE,
   agentRequestSchemas,
@@ -142,13 +142,7 @@ function handleAgent(socket: Socket, agent: AgentAccount, options: AgentSocketOp
     },
     'chat.open': async ({ conversationId }) => {
       const conversation = await mine(conversationId);
-      const events = [];
-      for (let after = 0; ; ) {
-        const page = await store.readEvents(conversationId, after);
-        if (page.length === 0) break;
-        events.push(...page);
-        after = page[page.length - 1]?.seq ?? after;
-      }
+      const events = await readAllEvents(store, conversationId);
       await follow(conversationId, events.at(-1)?.seq ?? 0);
       return { chat: toSummary(conversation), events };
     },
@@ -238,10 +232,11 @@ function handleAgent(socket: Socket, agent: AgentAccount, options: AgentSocketOp
     subscriptions.push(
       await store.subscribeChannel(HANDOFF_CHANNELS.agent(agent.id), (message) => {
         const signal = message as AgentSignal;
-        if (signal?.type === 'assigned') void onAssigned(signal.conversationId);
+        // Store failures here (Redis away) are logged, never left as unhandled rejections.
+        if (signal?.type === 'assigned') onAssigned(signal.conversationId).catch((error: unknown) => log.warn({ err: error, agentId: agent.id }, 'could not deliver an assignment'));
         if (signal?.type === 'removed') {
           push('chat.removed', { conversationId: signal.conversationId, reason: signal.reason });
-          void unfollow(signal.conversationId);
+          unfollow(signal.conversationId).catch((error: unknown) => log.debug({ err: error }, 'unfollow failed'));
         }
       }),
       ...(await Promise.all(agent.languages.map((queue) => store.subscribeChannel(HANDOFF_CHANNELS.queue(queue), scheduleQueuePush)))),
