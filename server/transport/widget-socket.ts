@@ -50,7 +50,10 @@ function handleConnection(socket: WebSocket, address: string, options: WidgetSoc
   let conversation: ConversationRecord | null = null;
   let feed: EventFeed | null = null;
   const subscriptions: Unsubscribe[] = [];
-  let queueTimer: ReturnType<typeof setInterval> | undefined;
+  // Only a queued listener watches the queue (a channel and a refresh timer): per-connection work
+  // must not grow with everyone else's handoffs while the bot or a person has the chat.
+  let queueWatch: { unsubscribe: Unsubscribe; timer: ReturnType<typeof setInterval> } | null = null;
+  let queueWatchChange: Promise<void> = Promise.resolve();
   let lastPosition = '';
   let queue: Promise<void> = Promise.resolve();
   let closed = false;
@@ -81,6 +84,27 @@ function handleConnection(socket: WebSocket, address: string, options: WidgetSoc
     send({ type: 'queue.position', ...status });
   }
 
+  function watchQueue(queued: boolean): Promise<void> {
+    queueWatchChange = queueWatchChange.then(async () => {
+      if (queued && !queueWatch && conversation && !closed) {
+        const current = await store.getConversation(conversation.id);
+        const queue = current?.handoff?.queue ?? conversation.language;
+        const unsubscribe = await store.subscribeChannel(HANDOFF_CHANNELS.queue(queue), () => void refreshQueueStatus());
+        const timer = setInterval(() => void refreshQueueStatus(), options.queueRefreshMs ?? 5000);
+        timer.unref();
+        queueWatch = { unsubscribe, timer };
+        lastPosition = '';
+        await refreshQueueStatus();
+      } else if (!queued && queueWatch) {
+        clearInterval(queueWatch.timer);
+        const { unsubscribe } = queueWatch;
+        queueWatch = null;
+        await unsubscribe();
+      }
+    }).catch((error: unknown) => log.debug({ err: error }, 'queue watch failed'));
+    return queueWatchChange;
+  }
+
   async function attach(record: ConversationRecord, token: string, afterSeq: number, resumed: boolean): Promise<void> {
     conversation = record;
     const id = record.id;
@@ -93,10 +117,7 @@ function handleConnection(socket: WebSocket, address: string, options: WidgetSoc
           const { agentId: _internal, ...visible } = event;
           send(visible);
         } else send(event);
-        if (event.type === 'conversation.state') {
-          lastPosition = '';
-          void refreshQueueStatus();
-        }
+        if (event.type === 'conversation.state') void watchQueue(event.to === 'queued');
       },
       onError: (error) => {
         const appError = toAppError(error);
@@ -108,13 +129,10 @@ function handleConnection(socket: WebSocket, address: string, options: WidgetSoc
         const signal = message as ConversationSignal;
         if (signal?.type === 'typing' && signal.author === 'agent') send({ type: 'typing.indicator', author: 'agent', active: Boolean(signal.active) });
       }),
-      await store.subscribeChannel(HANDOFF_CHANNELS.queue(record.language), () => void refreshQueueStatus()),
     );
-    queueTimer = setInterval(() => void refreshQueueStatus(), options.queueRefreshMs ?? 5000);
-    queueTimer.unref();
     send({ type: 'conversation.ready', conversationId: id, token, state: record.state, language: record.language, lastSeq: record.lastSeq, resumed });
     await feed.start();
-    await refreshQueueStatus();
+    await watchQueue(record.state === 'queued');
   }
 
   function requireConversation(): ConversationRecord {
@@ -230,7 +248,7 @@ function handleConnection(socket: WebSocket, address: string, options: WidgetSoc
 
   socket.on('close', () => {
     closed = true;
-    clearInterval(queueTimer);
+    void watchQueue(false);
     onClose();
     void feed?.stop();
     for (const unsubscribe of subscriptions) void unsubscribe();
