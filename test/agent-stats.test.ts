@@ -1,37 +1,16 @@
+import { surveyRecord } from './support/surveys.js';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentCsat, daysOf, MAX_MY_COMMENTS, resolveRange } from '../server/domain/agent-csat.js';
 import { createAgentAccount } from '../server/domain/agent-accounts.js';
 import { wilsonInterval } from '../server/domain/csat-analytics.js';
-import { surveyRecordSchema, type HandledBy, type SurveyRecord } from '../server/domain/csat.js';
+import type { HandledBy, SurveyRecord } from '../server/domain/csat.js';
 import { AppError, httpErrorBody, toAppError } from '../server/errors.js';
 import { createMemoryStore } from '../server/store/memory-store.js';
 import { registerAgentStatsRoutes } from '../server/transport/agent-stats-routes.js';
 import { registerSessionRoutes } from '../server/transport/session-routes.js';
 
-let counter = 0;
-function survey(handledBy: HandledBy, agentIds: string[], rating: number | null, endedAt: string, fields: Partial<SurveyRecord> = {}): SurveyRecord {
-  counter += 1;
-  return surveyRecordSchema.parse({
-    v: 1,
-    conversationId: `conv_stats${String(counter).padStart(4, '0')}`,
-    startedAt: endedAt,
-    endedAt,
-    endReason: handledBy === 'bot' ? 'resolved_by_bot' : 'closed_by_agent:resolved',
-    handledBy,
-    agentIds,
-    botIntents: ['billing.refund'],
-    agentIntent: null,
-    language: 'en',
-    handoffReason: handledBy === 'bot' ? null : 'requested',
-    waitMs: null,
-    rating,
-    comment: null,
-    resolved: null,
-    answeredAt: rating === null ? null : endedAt,
-    ...fields,
-  });
-}
+const survey = surveyRecord;
 
 const round4 = (value: number) => Math.round(value * 10_000) / 10_000;
 function expectedFigure(satisfied: number, n: number) {

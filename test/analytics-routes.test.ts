@@ -1,34 +1,15 @@
+import { surveyRecord } from './support/surveys.js';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgentAccount } from '../server/domain/agent-accounts.js';
-import { surveyRecordSchema, type HandledBy, type SurveyRecord } from '../server/domain/csat.js';
+import type { HandledBy, SurveyRecord } from '../server/domain/csat.js';
 import { AppError, httpErrorBody, toAppError } from '../server/errors.js';
 import { createMemoryStore } from '../server/store/memory-store.js';
 import { registerAnalyticsRoutes } from '../server/transport/analytics-routes.js';
 import { registerSessionRoutes } from '../server/transport/session-routes.js';
 
-let counter = 0;
 function survey(handledBy: HandledBy, rating: number | null, endedAt: string, fields: Partial<SurveyRecord> = {}): SurveyRecord {
-  counter += 1;
-  return surveyRecordSchema.parse({
-    v: 1,
-    conversationId: `conv_route${String(counter).padStart(4, '0')}`,
-    startedAt: endedAt,
-    endedAt,
-    endReason: handledBy === 'bot' ? 'resolved_by_bot' : 'closed_by_agent:resolved',
-    handledBy,
-    agentIds: handledBy === 'bot' ? [] : ['AGENT'],
-    botIntents: ['billing.refund'],
-    agentIntent: null,
-    language: 'en',
-    handoffReason: handledBy === 'bot' ? null : 'requested',
-    waitMs: null,
-    rating,
-    comment: null,
-    resolved: null,
-    answeredAt: rating === null ? null : endedAt,
-    ...fields,
-  });
+  return surveyRecord(handledBy, handledBy === 'bot' ? [] : ['AGENT'], rating, endedAt, fields);
 }
 
 const PASSWORD = 'correct horse battery staple';

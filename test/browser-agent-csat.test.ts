@@ -1,3 +1,4 @@
+import { surveyRecord } from './support/surveys.js';
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
@@ -7,7 +8,7 @@ import { buildApp, type App } from '../server/app.js';
 import { loadConfig } from '../server/config.js';
 import { createAgentAccount } from '../server/domain/agent-accounts.js';
 import { wilsonInterval } from '../server/domain/csat-analytics.js';
-import { surveyRecordSchema, type HandledBy, type SurveyRecord } from '../server/domain/csat.js';
+import type { HandledBy, SurveyRecord } from '../server/domain/csat.js';
 import { PATHS } from '../server/paths.js';
 import type { ChatStore } from '../server/store/chat-store.js';
 import { createMemoryStore } from '../server/store/memory-store.js';
@@ -27,26 +28,7 @@ let counter = 0;
 /** A survey that ended `daysAgo` days before now (inside the page's default 30 days). */
 function survey(handledBy: HandledBy, agentIds: string[], rating: number | null, daysAgo: number, fields: Partial<SurveyRecord> = {}): SurveyRecord {
   counter += 1;
-  const endedAt = new Date(Date.now() - daysAgo * DAY_MS - counter * 1000).toISOString();
-  return surveyRecordSchema.parse({
-    v: 1,
-    conversationId: `conv_page${String(counter).padStart(4, '0')}`,
-    startedAt: endedAt,
-    endedAt,
-    endReason: handledBy === 'bot' ? 'resolved_by_bot' : 'closed_by_agent:resolved',
-    handledBy,
-    agentIds,
-    botIntents: ['billing.refund'],
-    agentIntent: null,
-    language: 'en',
-    handoffReason: handledBy === 'bot' ? null : 'requested',
-    waitMs: null,
-    rating,
-    comment: null,
-    resolved: null,
-    answeredAt: rating === null ? null : endedAt,
-    ...fields,
-  });
+  return surveyRecord(handledBy, agentIds, rating, new Date(Date.now() - daysAgo * DAY_MS - counter * 1000).toISOString(), fields);
 }
 
 const pct = (value: number) => `${Math.round(value * 100)}%`;
