@@ -25,11 +25,6 @@ export function assertTransition(from: ConversationState, to: ConversationState)
   }
 }
 
-/** States from which a transition to `to` is allowed: the store's guard for that transition. */
-export function statesThatMayMoveTo(to: ConversationState): ConversationState[] {
-  return CONVERSATION_STATES.filter((from) => canTransition(from, to));
-}
-
 export const prioritySchema = z.enum(['high', 'normal']);
 export type Priority = z.infer<typeof prioritySchema>;
 
