@@ -41,7 +41,7 @@ export async function trainClassifier(phrases: readonly LabelledPhrase[], option
       return { classifier: loadModel(bytes, { expectedIntentsHash }), bytes };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        options.log?.(`model file not used (cannot read model file ${options.modelFile}); training a new one`);
+        options.log?.(`no trained model at ${options.modelFile} yet; training one (a few seconds, in a worker thread)`);
         return trainAndSave(phrases, expectedIntentsHash, options);
       }
       if (!(error instanceof EngineError)) throw error;

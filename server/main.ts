@@ -94,6 +94,7 @@ async function main(): Promise<void> {
   if (demo.length > 0) {
     console.log(`\n  Help page with the chat widget: ${base}/`);
     console.log(`  Agent console:                  ${base}/console`);
+    console.log(`  Analyst dashboard:              ${base}/analytics`);
     for (const account of demo) console.log(`  demo ${account.role.padEnd(7)} sign-in: ${account.email} / ${account.password}`);
     console.log('  (development mode only; set NODE_ENV=production to run without demo accounts)\n');
   }
