@@ -40,24 +40,32 @@ export function reportUrl(name: ReportName, params: Params, csv = false): string
 }
 
 export async function getReport<N extends ReportName>(name: N, params: Params, fetchImpl: typeof fetch = (...args) => fetch(...args)): Promise<ApiResult<Reports[N]>> {
-  let response: Response;
-  try {
-    response = await fetchImpl(reportUrl(name, params), { credentials: 'same-origin', headers: { accept: 'application/json' } });
-  } catch {
-    return { ok: false, status: 0, code: 'NETWORK', message: 'The server cannot be reached.' };
-  }
-  let json: unknown = null;
-  try {
-    json = await response.json();
-  } catch {
-    // judged by the status below
-  }
+  const answer = await fetchJson(fetchImpl, reportUrl(name, params), { credentials: 'same-origin', headers: { accept: 'application/json' } });
+  if ('network' in answer) return answer.network;
+  const { response, json } = answer;
   if (response.ok) {
     const envelope = z.safeParse(envelopeSchema, json);
     if (envelope.success && envelope.data.report === name) return { ok: true, data: json as Reports[N] };
     return { ok: false, status: response.status, code: 'BAD_RESPONSE', message: 'The server answered in an unexpected way.' };
   }
   return failureOf(response.status, json);
+}
+
+/** One request and its JSON body (null when the body is not JSON: the status decides then). */
+async function fetchJson(fetchImpl: typeof fetch, url: string, init: RequestInit): Promise<{ response: Response; json: unknown } | { network: Extract<ApiResult<never>, { ok: false }> }> {
+  let response: Response;
+  try {
+    response = await fetchImpl(url, init);
+  } catch {
+    return { network: { ok: false, status: 0, code: 'NETWORK', message: 'The server cannot be reached.' } };
+  }
+  let json: unknown = null;
+  try {
+    json = await response.json();
+  } catch {
+    // judged by the status
+  }
+  return { response, json };
 }
 
 /** An error answer as the page shows it: the server's code and sentence when it sent them. */
@@ -88,23 +96,14 @@ export interface ModelPointer {
 
 /** A JSON request to our own API; `key` is the field a successful answer must carry. */
 async function requestJson<T>(method: 'GET' | 'POST', path: string, key: string, body: unknown, fetchImpl: typeof fetch): Promise<ApiResult<T>> {
-  let response: Response;
-  try {
-    response = await fetchImpl(path, {
-      method,
-      credentials: 'same-origin',
-      headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-  } catch {
-    return { ok: false, status: 0, code: 'NETWORK', message: 'The server cannot be reached.' };
-  }
-  let json: unknown = null;
-  try {
-    json = await response.json();
-  } catch {
-    // judged by the status below
-  }
+  const answer = await fetchJson(fetchImpl, path, {
+    method,
+    credentials: 'same-origin',
+    headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if ('network' in answer) return answer.network;
+  const { response, json } = answer;
   if (!response.ok) return failureOf(response.status, json);
   if (json !== null && typeof json === 'object' && key in json) return { ok: true, data: json as T };
   return { ok: false, status: response.status, code: 'BAD_RESPONSE', message: 'The server answered in an unexpected way.' };

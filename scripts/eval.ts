@@ -3,6 +3,7 @@
  *   node dist/scripts/eval.js --train TRAIN.jsonl --test TEST.jsonl [--val VAL.jsonl] [--seed N] [--json] [--save-model FILE]
  * Prints one JSON line of metrics (see docs/engine.md). Without --train it trains on the shipped intents.
  */
+import type { EvaluationMetrics } from '../bot/engine/metrics.js';
 import { writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -19,15 +20,8 @@ export const USAGE = 'usage: eval [--train TRAIN.jsonl] --test TEST.jsonl [--val
 
 export class UsageError extends Error {}
 
-export interface EvalReport {
-  n: number;
-  accuracy: number;
-  macroF1: number;
-  inScopeAccuracy: number;
-  coverage: number;
-  oosRecall: number | null;
-  oosPrecision: number | null;
-  wrongAnswerRate: number;
+/** The fixed output of the eval command: the metrics, then how the model was made and how fast it is. */
+export interface EvalReport extends EvaluationMetrics {
   threshold: number;
   minMargin: number;
   trainMs: number;

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { runNode } from './support/run-node.js';
 import { describe, expect, it } from 'vitest';
 
 /**
@@ -8,20 +8,7 @@ import { describe, expect, it } from 'vitest';
  * This test requires: the tool ran to the end (0 or 1, never 2), no crash, no unhandled
  * rejection, the server survived the final checks, and the exit code agrees with the findings.
  */
-function runFuzz(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['dist/bench/fuzz.js', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 170_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const runFuzz = (args: string[]) => runNode('dist/bench/fuzz.js', args);
 
 interface FuzzResult {
   seed: number;

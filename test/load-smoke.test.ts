@@ -1,22 +1,12 @@
-import { spawn } from 'node:child_process';
+import { runNode } from './support/run-node.js';
 import { describe, expect, it } from 'vitest';
 
 /** Runs the built load bench (dist/, built by the global setup) and returns its JSON line. */
-function runLoad(args: string[]): Promise<{ code: number | null; result: Record<string, unknown> | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['dist/bench/load.js', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    // The bench has its own hard deadline; this one only guards the test.
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      const line = stdout.split('\n').find((l) => l.startsWith('{') && l.includes('"benchmark":"load"'));
-      resolve({ code, result: line ? (JSON.parse(line) as Record<string, unknown>) : null, stderr });
-    });
-  });
+async function runLoad(args: string[]): Promise<{ code: number | null; result: Record<string, unknown> | null; stderr: string }> {
+  // The bench has its own hard deadline; this one only guards the test.
+  const { code, stdout, stderr } = await runNode('dist/bench/load.js', args, { timeoutMs: 90_000 });
+  const line = stdout.split('\n').find((l) => l.startsWith('{') && l.includes('"benchmark":"load"'));
+  return { code, result: line ? (JSON.parse(line) as Record<string, unknown>) : null, stderr };
 }
 
 const FIELDS = [

@@ -1,23 +1,12 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { runNode } from './support/run-node.js';
 import { describe, expect, it } from 'vitest';
 import { startServerProcess } from '../bench/server-process.js';
 import { TestClient } from './support/harness.js';
 
-function runServer(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['dist/server/main.js'], { env: { ...process.env, LOG_LEVEL: 'silent', PORT: '0', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr });
-    });
-  });
-}
+const runServer = (env: Record<string, string>) => runNode('dist/server/main.js', [], { env: { LOG_LEVEL: 'silent', PORT: '0', ...env }, timeoutMs: 20_000 });
 
 describe('the server process', () => {
   it('drains on SIGTERM: widgets are told to reconnect and the process exits cleanly', async () => {

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { runNode } from './support/run-node.js';
 import { describe, expect, it } from 'vitest';
 
 /**
@@ -6,20 +6,7 @@ import { describe, expect, it } from 'vitest';
  * budget, as a child process: it must run to the end by itself and print one JSON line with
  * every figure, in range, for the number of conversations asked. Behaviour, not timings.
  */
-function runSimulation(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['dist/bench/simulate.js', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 170_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const runSimulation = (args: string[]) => runNode('dist/bench/simulate.js', args);
 
 interface RoundFigures {
   botCsat: number | null;

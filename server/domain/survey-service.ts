@@ -79,8 +79,11 @@ export function createSurveyService(store: ChatStore, options: SurveyOptions) {
     /** The listener's answer: once (a resend changes nothing), and only within the answer window. */
     async answer(conversationId: string, answer: { rating: number; comment?: string; resolved?: boolean }): Promise<{ duplicate: boolean }> {
       // The listener may answer before the node that closed the chat has recorded the survey.
-      if (!(await store.getSurvey(conversationId))) await this.recordEnded(conversationId, null);
-      const survey = await store.getSurvey(conversationId);
+      let survey = await store.getSurvey(conversationId);
+      if (!survey) {
+        await this.recordEnded(conversationId, null);
+        survey = await store.getSurvey(conversationId);
+      }
       if (!survey) throw new AppError('SURVEY_NOT_OPEN');
       if (survey.answeredAt !== null) return { duplicate: true };
       const at = now();
