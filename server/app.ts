@@ -174,12 +174,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       messagesPerSecond: config.WIDGET_MESSAGES_PER_SECOND,
       messageBurst: config.WIDGET_MESSAGE_BURST,
       floodLimit: config.WIDGET_FLOOD_LIMIT,
+      sendBufferLimitBytes: config.WIDGET_SEND_BUFFER_LIMIT_BYTES,
       connectionsPerAddress: config.WIDGET_CONNECTIONS_PER_ADDRESS,
       newConversationsPerMinute: config.WIDGET_NEW_CONVERSATIONS_PER_MINUTE,
       observe: {
         connected: () => metrics.widgetConnections.inc(),
         disconnected: () => metrics.widgetConnections.dec(),
         listenerMessage: (kind) => metrics.messagesReceived.inc({ author: 'listener', kind }),
+        slowConsumerDropped: () => metrics.slowConsumersDropped.inc(),
       },
     });
   });

@@ -40,6 +40,8 @@ export const configSchema = z
     WIDGET_MESSAGE_BURST: z.coerce.number().int().positive().max(1000).default(10),
     /** A connection that has this many frames refused for rate within 10 s is closed as a flood. */
     WIDGET_FLOOD_LIMIT: z.coerce.number().int().positive().max(10000).default(30),
+    /** Unread bytes queued for one widget socket before the server drops it (the widget resumes by seq). */
+    WIDGET_SEND_BUFFER_LIMIT_BYTES: z.coerce.number().int().min(524288).max(1073741824).default(4194304),
     /** Drain: how long SIGTERM waits for in-flight work before closing. */
     SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120000).default(5000),
     TRUST_PROXY: booleanish.default(false),

@@ -8,7 +8,15 @@ export interface EventFeedOptions {
   afterSeq: number;
   deliver(event: ConversationEvent): void;
   onError(error: unknown): void;
+  /**
+   * Awaited before each page read while catching up, so a long replay goes out no faster than the
+   * client reads it (the socket's backpressure); pages are CATCH_UP_PAGE events.
+   */
+  beforePage?(): Promise<void>;
 }
+
+/** Events per read while catching up: small enough that one page never floods a socket's buffer. */
+const CATCH_UP_PAGE = 50;
 
 const SAFETY_NET_MS = 20_000;
 
@@ -53,7 +61,9 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
         do {
           again = false;
           for (;;) {
-            const events = await store.readEvents(conversationId, lastSeq);
+            await options.beforePage?.();
+            if (stopped) break;
+            const events = await store.readEvents(conversationId, lastSeq, CATCH_UP_PAGE);
             if (events.length === 0 || stopped) break;
             deliverInOrder(events);
           }

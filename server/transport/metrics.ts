@@ -43,6 +43,7 @@ export type MessageKind = 'text' | 'quick_reply';
 export interface Metrics {
   registry: Registry;
   widgetConnections: Gauge<never>;
+  slowConsumersDropped: Counter<never>;
   messagesReceived: Counter<'author' | 'kind'>;
   botDecisions: Counter<'outcome'>;
   handoffs: Counter<'reason'>;
@@ -64,6 +65,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const widgetConnections = new Gauge({
     name: 'support_widget_connections',
     help: 'Widget WebSocket connections open on this node.',
+    registers: [registry],
+  });
+  const slowConsumersDropped = new Counter({
+    name: 'support_widget_slow_consumers_dropped_total',
+    help: 'Widget connections dropped because the client left more than WIDGET_SEND_BUFFER_LIMIT_BYTES unread.',
     registers: [registry],
   });
   const messagesReceived = new Counter({
@@ -119,6 +125,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   return {
     registry,
     widgetConnections,
+    slowConsumersDropped,
     messagesReceived,
     botDecisions,
     handoffs,

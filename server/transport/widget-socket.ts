@@ -21,6 +21,11 @@ export interface WidgetSocketOptions {
   messagesPerSecond: number;
   messageBurst: number;
   floodLimit: number;
+  /**
+   * Bytes queued for a socket that the client has not read; past this the connection is dropped so a
+   * stalled client cannot grow the node's memory without bound. It resumes from its last seq on reconnect.
+   */
+  sendBufferLimitBytes: number;
   /** How often a queued listener's position and estimate are refreshed even without a change. */
   queueRefreshMs?: number;
   /** Open sockets per address on this node (more are refused at the upgrade). */
@@ -28,7 +33,7 @@ export interface WidgetSocketOptions {
   /** New conversations per address per minute (counted in the store, across nodes). */
   newConversationsPerMinute?: number;
   /** Told of connections and stored listener messages (metrics). */
-  observe?: { connected?(): void; disconnected?(): void; listenerMessage?(kind: 'text' | 'quick_reply'): void };
+  observe?: { connected?(): void; disconnected?(): void; listenerMessage?(kind: 'text' | 'quick_reply'): void; slowConsumerDropped?(): void };
 }
 
 /** The open widget connections of this node, so a drain can tell each one to reconnect. */
@@ -36,6 +41,9 @@ export interface WidgetConnections {
   readonly size: number;
   drain(retryAfterMs: number): void;
 }
+
+/** A backlog that has not shrunk for this long belongs to a client that stopped reading. */
+const SEND_STALL_MS = 10_000;
 
 function originAllowed(origin: string | undefined, allowed: readonly string[]): boolean {
   if (allowed.includes('*')) return true;
@@ -59,8 +67,34 @@ function handleConnection(socket: WebSocket, address: string, options: WidgetSoc
   let closed = false;
 
   const send = (frame: ServerFrame) => {
-    if (!closed && socket.readyState === socket.OPEN) socket.send(JSON.stringify(frame));
+    if (closed || socket.readyState !== socket.OPEN) return;
+    socket.send(JSON.stringify(frame));
+    if (socket.bufferedAmount > options.sendBufferLimitBytes) dropSlowConsumer();
   };
+
+  function dropSlowConsumer(): void {
+    closed = true;
+    log.warn({ conversationId: conversation?.id, bufferedBytes: socket.bufferedAmount }, 'widget connection dropped: the client stopped reading');
+    options.observe?.slowConsumerDropped?.();
+    // A close frame would queue behind the backlog the client is not reading, so the socket is cut at once.
+    socket.terminate();
+  }
+
+  /** Resolves once the client has read its backlog down to half the limit; drops it when it makes no progress for SEND_STALL_MS. */
+  async function drained(): Promise<void> {
+    let lowest = socket.bufferedAmount;
+    let progressAt = Date.now();
+    while (!closed && socket.bufferedAmount > options.sendBufferLimitBytes / 2) {
+      if (socket.bufferedAmount < lowest) {
+        lowest = socket.bufferedAmount;
+        progressAt = Date.now();
+      } else if (Date.now() - progressAt > SEND_STALL_MS) {
+        dropSlowConsumer();
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
   const sendError = (code: ErrorCode | string, message: string, clientId?: string) =>
     send({ type: 'error', code, message, ...(clientId === undefined ? {} : { clientId }) });
 
@@ -123,6 +157,7 @@ function handleConnection(socket: WebSocket, address: string, options: WidgetSoc
         const appError = toAppError(error);
         sendError(appError.code, appError.message);
       },
+      beforePage: drained,
     });
     subscriptions.push(
       await store.subscribeChannel(HANDOFF_CHANNELS.conversation(id), (message) => {
