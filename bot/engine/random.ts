@@ -19,3 +19,17 @@ export function shuffleInPlace<T>(items: T[] | Int32Array, random: () => number)
     items[j] = a as never;
   }
 }
+
+/** FNV-1a (32 bit) of a string, finished with a murmur-style mix so nearby strings spread over the range. */
+export function hashString(text: string, seed: number): number {
+  let h = (0x811c9dc5 ^ seed) >>> 0;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b) >>> 0;
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35) >>> 0;
+  return (h ^ (h >>> 16)) >>> 0;
+}

@@ -14,7 +14,7 @@ export interface ScoredValidation {
 
 export interface ThresholdChoice extends RejectThresholds {
   /** How minConfidence was chosen. */
-  method: 'balanced' | 'quantile';
+  method: 'balanced' | 'quantile' | 'target-recall';
   /** Validation figures at the chosen threshold. */
   inScopeAccuracy: number;
   oosRecall: number | null;
@@ -29,7 +29,10 @@ const FALLBACK_QUANTILE = 0.05;
  * correctly classified in-scope messages. The chosen value is the midpoint between the two neighbouring
  * observed confidences, so it does not sit on a validation point.
  */
-export function chooseMinConfidence(rows: readonly ScoredValidation[]): Pick<ThresholdChoice, 'minConfidence' | 'method' | 'inScopeAccuracy' | 'oosRecall'> {
+export function chooseMinConfidence(
+  rows: readonly ScoredValidation[],
+  targetOosRecall: number | null = null,
+): Pick<ThresholdChoice, 'minConfidence' | 'method' | 'inScopeAccuracy' | 'oosRecall'> {
   const inScope = rows.filter((r) => !r.oos);
   const oos = rows.filter((r) => r.oos);
   if (inScope.length === 0) return { minConfidence: 0.5, method: 'quantile', inScopeAccuracy: 0, oosRecall: null };
@@ -45,12 +48,21 @@ export function chooseMinConfidence(rows: readonly ScoredValidation[]): Pick<Thr
   let acceptedRight = inScope.filter((r) => r.topRight).length;
   let rejectedOos = 0;
   let best = { score: (acceptedRight / inScope.length) / 2, index: 0 };
-  for (let i = 0; i < events.length; i++) {
+  let reached = targetOosRecall !== null && targetOosRecall <= 0;
+  for (let i = 0; i < events.length && !reached; i++) {
     const e = events[i] as (typeof events)[number];
     if (e.oos) rejectedOos++;
     else if (e.right) acceptedRight--;
     const next = events[i + 1];
     if (next && next.top === e.top) continue;
+    if (targetOosRecall !== null) {
+      // In-scope accuracy only falls as the threshold rises: the lowest threshold reaching the recall is the best.
+      if (rejectedOos / oos.length >= targetOosRecall) {
+        best = { score: 0, index: i + 1 };
+        reached = true;
+      }
+      continue;
+    }
     const score = (acceptedRight / inScope.length + rejectedOos / oos.length) / 2;
     if (score > best.score) best = { score, index: i + 1 };
   }
@@ -59,7 +71,7 @@ export function chooseMinConfidence(rows: readonly ScoredValidation[]): Pick<Thr
   const minConfidence = below === undefined ? 0 : above === undefined ? Math.min(1, below.top + 1e-6) : (below.top + above.top) / 2;
   const acc = inScope.filter((r) => r.topRight && r.top >= minConfidence).length / inScope.length;
   const recall = oos.filter((r) => r.top < minConfidence).length / oos.length;
-  return { minConfidence, method: 'balanced', inScopeAccuracy: acc, oosRecall: recall };
+  return { minConfidence, method: targetOosRecall === null ? 'balanced' : 'target-recall', inScopeAccuracy: acc, oosRecall: recall };
 }
 
 /**

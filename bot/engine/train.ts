@@ -9,7 +9,7 @@ import { DEFAULT_SVM, scoreInto, trainOneVsRestSvm, type LinearModel, type SvmOp
 import { OOS } from './metrics.js';
 import { EngineClassifier, serializeModel, type ModelDescription, type NeighbourSettings, type ValidationMetrics } from './model.js';
 import { buildNeighbourIndex, NEIGHBOUR_CANDIDATES, NeighbourScorer, topCandidates, type NeighbourIndex } from './neighbours.js';
-import { createRandom, shuffleInPlace } from './random.js';
+import { createRandom, hashString, shuffleInPlace } from './random.js';
 import { chooseMinConfidence, chooseMinMargin, type ScoredValidation } from './thresholds.js';
 
 export interface TrainOptions {
@@ -33,7 +33,18 @@ export interface TrainOptions {
    * wins; ties go to the smaller weight). Default NEIGHBOUR_WEIGHTS; [0] turns the bonus off.
    */
   neighbourWeights?: readonly number[];
+  /**
+   * minConfidence is the lowest threshold that rejects this share of the validation out-of-scope
+   * messages (default DEFAULT_TARGET_OOS_RECALL); null maximises (inScopeAccuracy + oosRecall) / 2 instead.
+   */
+  targetOosRecall?: number | null;
 }
+
+/**
+ * The share of out-of-scope messages the bot must decline (the product's target). Among thresholds
+ * that reach it on validation, the lowest answers the most in-scope messages.
+ */
+export const DEFAULT_TARGET_OOS_RECALL = 0.8;
 
 /** Weights of the nearest-neighbour bonus tried by default. */
 export const NEIGHBOUR_WEIGHTS: readonly number[] = [0, 0.5, 1, 1.5, 2, 3];
@@ -117,7 +128,7 @@ function neighbourIndexOf(rows: readonly Row[], classes: readonly number[], word
 }
 
 /** Calibration, thresholds and validation figures for one neighbour weight. */
-function assess(scored: ScoredRows, weight: number) {
+function assess(scored: ScoredRows, weight: number, targetOosRecall: number | null) {
   const logits = scored.margins.map((m, i) => {
     const out = Float64Array.from(m);
     const top = scored.candidates[i] as Int32Array;
@@ -154,7 +165,7 @@ function assess(scored: ScoredRows, weight: number) {
       secondRight: g >= 0 && second === g,
     });
   });
-  const confidence = chooseMinConfidence(scoredValidation);
+  const confidence = chooseMinConfidence(scoredValidation, targetOosRecall);
   const inScopeCount = gold.filter((g) => g >= 0).length;
   const objective =
     confidence.oosRecall === null ? (inScopeCount === 0 ? 0 : closedRight / inScopeCount) : (confidence.inScopeAccuracy + confidence.oosRecall) / 2;
@@ -177,6 +188,10 @@ export function trainModel(phrases: readonly LabelledPhrase[], options: TrainOpt
   checkPhrases(phrases, 'phrases');
   if (options.validation) checkPhrases(options.validation, 'validation');
   const seed = Math.trunc(options.seed ?? 1);
+  const targetOosRecall = options.targetOosRecall === undefined ? DEFAULT_TARGET_OOS_RECALL : options.targetOosRecall;
+  if (targetOosRecall !== null && !(targetOosRecall > 0 && targetOosRecall <= 1)) {
+    throw new EngineError('TRAINING_DATA_INVALID', `targetOosRecall must be in (0, 1] or null, got ${targetOosRecall}`);
+  }
   const features: FeatureConfig = { ...DEFAULT_FEATURES, ...options.features };
   const svm: SvmOptions = { ...DEFAULT_SVM, ...options.svm, seed };
   const inScope = phrases.filter((p) => p.intent !== OOS && p.text.trim().length > 0);
@@ -211,19 +226,10 @@ export function trainModel(phrases: readonly LabelledPhrase[], options: TrainOpt
     const folds = Math.max(2, Math.trunc(options.folds ?? 5));
     const runs = Math.min(folds, Math.max(1, Math.trunc(options.foldRuns ?? 2)));
     const random = createRandom((seed ^ 0x5bd1e995) >>> 0);
-    // Stratified folds: within each intent, phrases are shuffled and dealt round-robin.
-    const fold = new Int32Array(rows.length);
-    const byClass = new Map<number, number[]>();
-    rows.forEach((r, i) => {
-      const members = byClass.get(r.gold);
-      if (members) members.push(i);
-      else byClass.set(r.gold, [i]);
-    });
-    for (const c of allClasses) {
-      const members = byClass.get(c) ?? [];
-      shuffleInPlace(members, random);
-      members.forEach((row, j) => (fold[row] = j % folds));
-    }
+    // A phrase's fold comes from a hash of its own text, so adding or removing phrases leaves every
+    // other phrase in its fold: a candidate model with a few more phrases is validated on (nearly)
+    // the same splits as the model in use, and its threshold does not move by chance.
+    const fold = Int32Array.from(inScope, (p) => hashString(`${p.language}\u0000${p.text}`, seed) % folds);
     const intentOrder = [...allClasses];
     shuffleInPlace(intentOrder, random);
     const heldPerRun = classNames.length >= 3 ? Math.max(1, Math.round((options.heldOutIntentFraction ?? 0.1) * classNames.length)) : 0;
@@ -246,7 +252,7 @@ export function trainModel(phrases: readonly LabelledPhrase[], options: TrainOpt
   const inScopeIdx = gold.map((g, i) => (g >= 0 ? i : -1)).filter((i) => i >= 0);
   const weights = [...new Set((options.neighbourWeights ?? NEIGHBOUR_WEIGHTS).filter((w) => Number.isFinite(w) && w >= 0))];
   if (weights.length === 0) weights.push(0);
-  const assessed = weights.map((w) => assess(scored, w));
+  const assessed = weights.map((w) => assess(scored, w, targetOosRecall));
   let chosen = assessed[0] as ReturnType<typeof assess>;
   for (const a of assessed) if (a.objective > chosen.objective + 1e-12 || (a.objective === chosen.objective && a.weight < chosen.weight)) chosen = a;
   const { calibration, scoredValidation, nll, closedRight, confidence } = chosen;

@@ -40,4 +40,17 @@ describe('metrics', () => {
     expect(choice.oosRecall).toBe(1);
     expect(choice.inScopeAccuracy).toBe(1);
   });
+
+  it('with a target recall, takes the lowest threshold that rejects that share of validation oos', () => {
+    const inScope = [0.95, 0.9, 0.9, 0.85, 0.8, 0.8, 0.75, 0.7, 0.7, 0.45].map((top) => ({ oos: false, top, second: 0.05, topRight: true, secondRight: false }));
+    const oos = [0.1, 0.2, 0.3, 0.4, 0.5].map((top) => ({ oos: true, top, second: 0.1, topRight: false, secondRight: false }));
+    // Balanced: rejecting all five oos costs one in-scope answer in ten, which (9/10 + 5/5) / 2 prefers.
+    expect(chooseMinConfidence([...inScope, ...oos])).toMatchObject({ oosRecall: 1, inScopeAccuracy: 0.9 });
+    const choice = chooseMinConfidence([...inScope, ...oos], 0.8);
+    expect(choice.method).toBe('target-recall');
+    expect(choice.oosRecall).toBe(0.8);
+    expect(choice.inScopeAccuracy).toBe(1);
+    expect(choice.minConfidence).toBeGreaterThan(0.4);
+    expect(choice.minConfidence).toBeLessThan(0.45);
+  });
 });
