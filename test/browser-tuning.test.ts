@@ -2,14 +2,13 @@ import { mkdirSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptyBotContext } from '../bot/bot-context.js';
-import { loadBot } from '../bot/load-bot.js';
 import { createAgentAccount } from '../server/domain/agent-accounts.js';
 import type { SurveyRecord } from '../server/domain/csat.js';
 import { newId } from '../server/domain/ids.js';
 import type { ChatStore } from '../server/store/chat-store.js';
 import { createMemoryStore } from '../server/store/memory-store.js';
 import { launchBrowser } from './support/browser.js';
-import { startApp, type RunningApp } from './support/harness.js';
+import { loadShippedBot, startApp, type RunningApp } from './support/harness.js';
 
 const PASSWORD = 'analyst password, long enough';
 const ANALYST = { email: 'noor@melodrift.test', displayName: 'Noor Analyst' };
@@ -66,7 +65,7 @@ beforeAll(async () => {
     status: 'candidate',
   });
   await createAgentAccount(store, { ...ANALYST, password: PASSWORD, languages: ['en'], role: 'analyst' });
-  node = await startApp({ store, loaded: await loadBot({ intentsDir: 'intents', brand: 'Melodrift' }) });
+  node = await startApp({ store, loaded: await loadShippedBot() });
   // The server reads the bundle once (the global setup built it): read it now, to the end.
   const bundle = await fetch(`${node.url}/analytics.js`);
   expect(bundle.status).toBe(200);

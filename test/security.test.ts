@@ -1,11 +1,10 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { loadBot } from '../bot/load-bot.js';
 import { createAgentAccount } from '../server/domain/agent-accounts.js';
 import { loadConfig } from '../server/config.js';
 import { createRedisStore } from '../server/store/redis-store.js';
-import { redisUrl, startApp, TestClient, uniqueNamespace, type RunningApp } from './support/harness.js';
+import { loadShippedBot, redisUrl, startApp, TestClient, uniqueNamespace, type RunningApp } from './support/harness.js';
 
 async function signIn(app: RunningApp, email: string, password: string) {
   return fetch(`${app.url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
@@ -31,7 +30,7 @@ async function scanKeys(pattern: string): Promise<string[]> {
 describe('roles', () => {
   let app: RunningApp;
   beforeAll(async () => {
-    app = await startApp({ loaded: await loadBot({ intentsDir: 'intents', brand: 'Melodrift' }) });
+    app = await startApp({ loaded: await loadShippedBot() });
     await createAgentAccount(app.store, { email: 'agent@sec.example', displayName: 'Agent', password: 'agent password', languages: ['en'] });
     await createAgentAccount(app.store, { email: 'analyst@sec.example', displayName: 'Analyst', password: 'analyst password', languages: ['en'], role: 'analyst' });
     await createAgentAccount(app.store, { email: 'admin@sec.example', displayName: 'Admin', password: 'admin password', languages: ['en'], role: 'admin' });

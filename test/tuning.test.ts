@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptyBotContext } from '../bot/bot-context.js';
-import { loadBot, type LoadedBot } from '../bot/load-bot.js';
+import type { LoadedBot } from '../bot/load-bot.js';
 import type { SurveyRecord } from '../server/domain/csat.js';
 import { newId } from '../server/domain/ids.js';
 import { createAgentAccount } from '../server/domain/agent-accounts.js';
-import { redisStore, startApp, TestClient, uniqueNamespace, type RunningApp } from './support/harness.js';
+import { loadShippedBot, redisStore, startApp, TestClient, uniqueNamespace, type RunningApp } from './support/harness.js';
 
 const INTENT = 'billing.refund_request';
 
@@ -31,7 +31,7 @@ async function api(node: RunningApp, method: string, path: string, body?: unknow
 
 beforeAll(async () => {
   const namespace = uniqueNamespace('tuning');
-  [loadedA, loadedB] = await Promise.all([loadBot({ intentsDir: 'intents', brand: 'Melodrift' }), loadBot({ intentsDir: 'intents', brand: 'Melodrift' })]);
+  [loadedA, loadedB] = await Promise.all([loadShippedBot(), loadShippedBot()]);
   nodeA = await startApp({ store: await redisStore(namespace), loaded: loadedA });
   nodeB = await startApp({ store: await redisStore(namespace), loaded: loadedB });
   await createAgentAccount(nodeA.store, { email: 'ana@example.com', displayName: 'Ana', password: 'analyst password', languages: ['en'], role: 'analyst' });

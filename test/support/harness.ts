@@ -13,6 +13,7 @@ import type { ChatStore } from '../../server/store/chat-store.js';
 import { createMemoryStore } from '../../server/store/memory-store.js';
 import { createRedisStore } from '../../server/store/redis-store.js';
 import { parseServerFrame, type ServerFrame } from '../../server/transport/protocol.js';
+import { TEST_MODEL_FILE } from './model-file.js';
 
 let sharedIntents: Promise<IntentDefinition[]> | undefined;
 export function shippedIntents(): Promise<IntentDefinition[]> {
@@ -20,10 +21,15 @@ export function shippedIntents(): Promise<IntentDefinition[]> {
   return sharedIntents;
 }
 
+/** The shipped bot with its own swappable classifier, from the model the global setup trained. */
+export function loadShippedBot(): Promise<LoadedBot> {
+  return loadBot({ intentsDir: 'intents', brand: 'Melodrift', modelFile: TEST_MODEL_FILE });
+}
+
 let sharedBot: Promise<Bot> | undefined;
-/** The shipped bot, trained once per test file. */
+/** The shipped bot, loaded once per test file. */
 export function shippedBot(): Promise<Bot> {
-  sharedBot ??= loadBot({ intentsDir: 'intents', brand: 'Melodrift' }).then((loaded) => loaded.bot);
+  sharedBot ??= loadShippedBot().then((loaded) => loaded.bot);
   return sharedBot;
 }
 
