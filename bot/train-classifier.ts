@@ -1,7 +1,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { IntentClassifier, LabelledPhrase } from './classifier.js';
-import { EngineError, intentsHash, loadModel, trainInWorker, trainModel } from './engine/index.js';
+import { EngineError, intentsHash, loadModel, trainerFingerprint, trainInWorker, trainModel } from './engine/index.js';
 
 export const SHIPPED_MODEL_SEED = 1;
 /**
@@ -38,7 +38,7 @@ export async function trainClassifier(phrases: readonly LabelledPhrase[], option
   if (options.modelFile) {
     try {
       const bytes = await readFile(options.modelFile);
-      return { classifier: loadModel(bytes, { expectedIntentsHash }), bytes };
+      return { classifier: loadModel(bytes, { expectedIntentsHash, expectedTrainer: trainerFingerprint(SHIPPED_TRAINING) }), bytes };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
         options.log?.(`no trained model at ${options.modelFile} yet; training one (a few seconds, in a worker thread)`);

@@ -1,5 +1,5 @@
 /** Public API of the intent-classification engine (TF-IDF word + character n-grams, one-vs-rest linear SVM). */
-export { trainModel, type TrainOptions, type TrainedModel, type TrainingMetrics } from './train.js';
+export { trainModel, trainerFingerprint, TRAINER_REVISION, type TrainOptions, type TrainedModel, type TrainingMetrics } from './train.js';
 export { trainInWorker, defaultWorkerEntry, type WorkerTrainOptions } from './worker.js';
 export { loadModel, loadModelFile } from './load.js';
 export { EngineClassifier, ENGINE_NAME, FORMAT_VERSION, type LoadOptions, type ModelDescription, type ValidationMetrics } from './model.js';

@@ -57,6 +57,8 @@ const headerSchema = z.object({
   intentsHash: z.string().regex(/^sha256:[0-9a-f]{64}$/),
   languages: z.array(languageSchema),
   seed: z.number().int(),
+  /** How the thresholds were fitted (trainerFingerprint); '' in files written before it was recorded. */
+  trainer: z.string().default(''),
   classes: z.array(z.string()).min(1),
   trainingPhrases: z.number().int().nonnegative(),
   features: featureConfigSchema,
@@ -144,6 +146,8 @@ export function serializeModel(parts: ModelParts): Buffer {
 export interface LoadOptions {
   /** When given, a model trained on other data is refused with MODEL_STALE. */
   expectedIntentsHash?: string;
+  /** When given, a model fitted by another trainer revision or other training options is refused with MODEL_STALE. */
+  expectedTrainer?: string;
 }
 
 /** Parses and checks a model file's bytes; throws EngineError MODEL_CORRUPT / MODEL_FORMAT / MODEL_STALE. */
@@ -175,6 +179,9 @@ export function deserializeModel(bytes: Buffer | Uint8Array, options: LoadOption
   const header = parsed.data;
   if (options.expectedIntentsHash !== undefined && options.expectedIntentsHash !== header.intentsHash) {
     throw new EngineError('MODEL_STALE', `model was trained on other intents (model ${header.intentsHash}, expected ${options.expectedIntentsHash}); retrain it`);
+  }
+  if (options.expectedTrainer !== undefined && options.expectedTrainer !== header.trainer) {
+    throw new EngineError('MODEL_STALE', `model was fitted by another trainer (model "${header.trainer}", expected "${options.expectedTrainer}"); retrain it`);
   }
   const K = header.classes.length;
   const D = header.dimension;

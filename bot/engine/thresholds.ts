@@ -24,7 +24,9 @@ export interface ThresholdChoice extends RejectThresholds {
 const FALLBACK_QUANTILE = 0.05;
 
 /**
- * minConfidence maximises the balanced objective (inScopeAccuracy + oosRecall) / 2 on validation.
+ * With targetOosRecall, minConfidence is the lowest threshold that rejects at least that share of the
+ * out-of-scope validation messages; without it (null), it maximises the balanced objective
+ * (inScopeAccuracy + oosRecall) / 2 on validation.
  * Without any out-of-scope validation message it falls back to the 5% quantile of the top confidence of
  * correctly classified in-scope messages. The chosen value is the midpoint between the two neighbouring
  * observed confidences, so it does not sit on a validation point.

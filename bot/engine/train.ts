@@ -46,6 +46,25 @@ export interface TrainOptions {
  */
 export const DEFAULT_TARGET_OOS_RECALL = 0.8;
 
+/** Bumped whenever a change to training changes what a model decides for the same data and options. */
+export const TRAINER_REVISION = 3;
+
+/** Identifies how a model was fitted, so a model file from another trainer or other options is retrained. */
+export function trainerFingerprint(options: TrainOptions = {}): string {
+  const described = {
+    seed: Math.trunc(options.seed ?? 1),
+    validation: options.validation ? 'given' : 'cross-validation',
+    folds: options.folds ?? 5,
+    foldRuns: options.foldRuns ?? 2,
+    heldOutIntentFraction: options.heldOutIntentFraction ?? 0.1,
+    targetOosRecall: options.targetOosRecall === undefined ? DEFAULT_TARGET_OOS_RECALL : options.targetOosRecall,
+    features: options.features ?? null,
+    svm: options.svm ?? null,
+    neighbourWeights: options.neighbourWeights ?? null,
+  };
+  return `r${TRAINER_REVISION} ${JSON.stringify(described)}`;
+}
+
 /** Weights of the nearest-neighbour bonus tried by default. */
 export const NEIGHBOUR_WEIGHTS: readonly number[] = [0, 0.5, 1, 1.5, 2, 3];
 
@@ -283,6 +302,7 @@ export function trainModel(phrases: readonly LabelledPhrase[], options: TrainOpt
     intentsHash: intentsHash(phrases),
     languages,
     seed,
+    trainer: trainerFingerprint(options),
     classes: classNames,
     trainingPhrases: inScope.length,
     features,

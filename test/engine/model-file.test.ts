@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EngineError, FORMAT_VERSION, intentsHash, loadModel, loadModelFile, trainModel } from '../../bot/engine/index.js';
+import { EngineError, FORMAT_VERSION, intentsHash, loadModel, loadModelFile, trainerFingerprint, trainModel } from '../../bot/engine/index.js';
 import { syntheticPhrases } from './fixtures.js';
 
 /**
@@ -64,6 +64,13 @@ describe('model file', () => {
     const other = intentsHash(phrases.slice(0, -1));
     await expect(loadModelFile(file, { expectedIntentsHash: other })).rejects.toThrowError(/MODEL_STALE: .*stale\.bin: model was trained on other intents/);
     await expect(loadModelFile(file, { expectedIntentsHash: other })).rejects.toMatchObject({ code: 'MODEL_STALE' });
+  });
+
+  it('refuses a model fitted by another trainer or with other training options with MODEL_STALE', () => {
+    expect(model.header.trainer).toBe(trainerFingerprint({ seed: 3 }));
+    expect(loadModel(bytes, { expectedTrainer: trainerFingerprint({ seed: 3 }) }).info.seed).toBe(3);
+    expect(codeOf(() => loadModel(bytes, { expectedTrainer: trainerFingerprint({ seed: 3, targetOosRecall: null }) }))).toBe('MODEL_STALE');
+    expect(() => loadModel(bytes, { expectedTrainer: trainerFingerprint({ seed: 3, foldRuns: 5 }) })).toThrowError(/fitted by another trainer/);
   });
 
   it('refuses corrupted and truncated files with MODEL_CORRUPT', async () => {
