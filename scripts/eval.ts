@@ -14,6 +14,7 @@ import { evaluateClassifier } from '../bot/engine/evaluate.js';
 import { trainModel } from '../bot/engine/train.js';
 import { rounded } from '../bot/engine/metrics.js';
 import { IntentFileError, loadIntents } from '../bot/load-intents.js';
+import { SHIPPED_TRAINING } from '../bot/train-classifier.js';
 import { phrasesFromIntents } from '../bot/training-data.js';
 
 export const USAGE = 'usage: eval [--train TRAIN.jsonl] --test TEST.jsonl [--val VAL.jsonl] [--seed N] [--json] [--save-model FILE]';
@@ -60,7 +61,9 @@ export async function runEval(argv: readonly string[]): Promise<EvalReport> {
     : phrasesFromIntents(await loadIntents('intents'), 'Melodrift');
   const test = await readJsonl(values.test, { detectLanguage: true });
   const validation = values.val ? await readJsonl(values.val, { detectLanguage: true }) : undefined;
-  const model = trainModel(train, { seed, ...(validation ? { validation } : {}) });
+  // Without --train this is the shipped model itself: the same phrases and the same training options.
+  const options = values.train ? { seed } : { ...SHIPPED_TRAINING, ...(values.seed === undefined ? {} : { seed }) };
+  const model = trainModel(train, { ...options, ...(validation ? { validation } : {}) });
   const bytes = model.serialize();
   if (values['save-model']) await writeFile(values['save-model'], bytes);
   const result = evaluateClassifier(model.classifier, test);

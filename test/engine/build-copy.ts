@@ -6,7 +6,7 @@ import ts from 'typescript';
 /** Sources the compiled engine, eval CLI and their imports need (same relative layout as dist/). */
 async function sources(root: string): Promise<string[]> {
   const engine = (await readdir(path.join(root, 'bot/engine'))).filter((f) => f.endsWith('.ts')).map((f) => `bot/engine/${f}`);
-  return [...engine, 'bot/classifier.ts', 'bot/language.ts', 'bot/load-intents.ts', 'bot/intent-schema.ts', 'bot/training-data.ts', 'scripts/eval.ts'];
+  return [...engine, 'bot/classifier.ts', 'bot/language.ts', 'bot/load-intents.ts', 'bot/intent-schema.ts', 'bot/training-data.ts', 'bot/train-classifier.ts', 'scripts/eval.ts'];
 }
 
 /**

@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EngineError, trainInWorker, trainModel } from '../../bot/engine/index.js';
+import { EngineError, loadModel, trainInWorker, trainModel } from '../../bot/engine/index.js';
+import { TEST_MODEL_FILE } from '../support/model-file.js';
 import { buildCopy } from './build-copy.js';
 import { syntheticPhrases } from './fixtures.js';
 
@@ -102,4 +103,14 @@ describe('compiled output: worker training and eval CLI', () => {
     expect(report.n).toBe(3);
     expect(typeof report.oosRecall).toBe('number');
   });
+
+  it('eval CLI without --train evaluates the shipped model itself (same bytes, same version)', async () => {
+    const test = path.join(dir, 'shipped-test.jsonl');
+    await writeFile(test, [{ text: 'I was charged twice this month', intent: 'billing.charged_twice' }].map((r) => JSON.stringify(r)).join('\n'));
+    const result = await evalCli('--test', test, '--json');
+    expect(result.stderr).toBe('');
+    const report = JSON.parse(result.stdout.trim()) as { version: string; inScopeAccuracy: number };
+    expect(report.version).toBe(loadModel(await readFile(TEST_MODEL_FILE)).version);
+    expect(report.inScopeAccuracy).toBe(1);
+  }, 60_000);
 });
