@@ -67,6 +67,8 @@ export interface LoadOptions {
   echoSteadyS: number;
   record: boolean;
   seed: number;
+  /** When set, every server process writes a V8 CPU profile (.cpuprofile) here when it stops. */
+  cpuProfDir: string | null;
 }
 
 const USAGE = `usage: node dist/bench/load.js [options]
@@ -87,7 +89,9 @@ const USAGE = `usage: node dist/bench/load.js [options]
   --ramp-step-ms MS      length of one ramp step (default 3000)
   --echo-steady S        length of the echo server's steady window (default min(duration, 15))
   --no-record            do not write docs/benchmarks.md
-  --seed X               seed of every random choice (default 1)`;
+  --seed X               seed of every random choice (default 1)
+  --cpu-prof DIR         run each server process with node --cpu-prof, profiles written to DIR on stop
+                         (profiling slows the server: do not compare its figures with plain runs)`;
 
 export function parseLoadArgs(argv: readonly string[]): LoadOptions {
   const options: LoadOptions = {
@@ -111,6 +115,7 @@ export function parseLoadArgs(argv: readonly string[]): LoadOptions {
     echoSteadyS: Number.NaN,
     record: true,
     seed: 1,
+    cpuProfDir: null,
   };
   const numbers: Record<string, keyof LoadOptions> = {
     '--listeners': 'listeners',
@@ -156,6 +161,14 @@ export function parseLoadArgs(argv: readonly string[]): LoadOptions {
       case '--no-record':
         options.record = false;
         break;
+      case '--cpu-prof': {
+        const dir = argv[++i];
+        if (!dir || dir.startsWith('--')) throw new Error(`--cpu-prof needs a directory\n${USAGE}`);
+        options.cpuProfDir = path.resolve(dir);
+        // A profiled server is slower: its figures must not land in docs/benchmarks.md.
+        options.record = false;
+        break;
+      }
       case '--help':
         console.error(USAGE);
         process.exit(0);
@@ -488,7 +501,7 @@ export async function runLoad(options: LoadOptions) {
       logins = written.logins;
     }
     for (let i = 0; i < options.nodes; i++) {
-      const server = await startServerProcess(env);
+      const server = await startServerProcess(env, options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : []);
       children.add(server.child);
       servers.push(server);
     }

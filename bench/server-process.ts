@@ -21,10 +21,10 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Starts the built server (dist/) as a separate process on a free loopback port and waits for /readyz. */
-export async function startServerProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
+/** Starts the built server (dist/) as a separate process on a free loopback port and waits for /readyz; `nodeArgs` go to node before the script (e.g. --cpu-prof). */
+export async function startServerProcess(env: Record<string, string> = {}, nodeArgs: readonly string[] = []): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [path.join(projectRoot(), 'dist/server/main.js')], {
+  const child = spawn(process.execPath, [...nodeArgs, path.join(projectRoot(), 'dist/server/main.js')], {
     env: {
       ...process.env,
       NODE_ENV: 'test',

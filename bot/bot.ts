@@ -179,7 +179,7 @@ export function createBot({ intents, classifier, brand }: BotOptions): Bot {
       ...input.context,
       recentTexts: [...input.context.recentTexts, normalise(input.text)].slice(-5),
     };
-    const guesses = classifier.classify(input.text, language).slice(0, 3);
+    const guesses = classifier.classify(input.text, language, 3).slice(0, 3);
     // A frustrated listener gets a person at once, without having to ask for one.
     const frustration = assessFrustration(input.text, language, input.context.recentTexts);
     if (frustration.frustrated) {

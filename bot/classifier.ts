@@ -26,8 +26,11 @@ export interface RejectThresholds {
  * (classification runs on the event loop and must stay well under a millisecond).
  */
 export interface IntentClassifier {
-  /** Scored intents, best first. Empty text gives an empty list. */
-  classify(text: string, language: Language): ScoredIntent[];
+  /**
+   * Scored intents, best first. Empty text gives an empty list. With `limit`, at most that many
+   * (the same first ones as without it); an implementation may ignore it and return them all.
+   */
+  classify(text: string, language: Language, limit?: number): ScoredIntent[];
   readonly thresholds: RejectThresholds;
   /** Identifies the model (engine, format and content hash), recorded with every bot decision. */
   readonly version: string;

@@ -8,7 +8,7 @@ export interface SwappableClassifier extends IntentClassifier {
 export function createSwappableClassifier(initial: IntentClassifier): SwappableClassifier {
   let current = initial;
   return {
-    classify: (text, language) => current.classify(text, language),
+    classify: (text, language, limit) => current.classify(text, language, limit),
     get thresholds() {
       return current.thresholds;
     },

@@ -46,7 +46,10 @@ function rawFeatures(text: string, language: Language, config: FeatureConfig): R
   const word: string[] = [];
   for (const n of config.wordNgrams) {
     for (let i = 0; i + n <= stems.length; i++) {
-      word.push(`${n}|${stems.slice(i, i + n).join(' ')}`);
+      // `${n}|` and the n stems joined by spaces (built directly: this runs for every message).
+      let term = `${n}|${stems[i] as string}`;
+      for (let j = i + 1; j < i + n; j++) term += ` ${stems[j] as string}`;
+      word.push(term);
     }
   }
   const char: string[] = [];
@@ -59,13 +62,6 @@ function rawFeatures(text: string, language: Language, config: FeatureConfig): R
     }
   }
   return { word, char };
-}
-
-/** Counts repeated strings: returns [unique strings, counts]. */
-function countTerms(terms: string[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const term of terms) counts.set(term, (counts.get(term) ?? 0) + 1);
-  return counts;
 }
 
 /** The learnt vocabulary and idf of both blocks. */
@@ -83,6 +79,8 @@ export interface FeatureSpaceData {
 export class FeatureSpace {
   private readonly wordIndex = new Map<string, number>();
   private readonly charIndex = new Map<string, number>();
+  /** Scratch for vectorize: occurrences of each known feature in the message (all zero between calls). */
+  private counts: Int32Array | null = null;
 
   constructor(readonly data: FeatureSpaceData) {
     const { vocabulary, wordCount } = data;
@@ -131,25 +129,54 @@ export class FeatureSpace {
     });
   }
 
-  /** TF-IDF (sublinear tf), each block L2-normalised and weighted; unknown n-grams are skipped. */
+  /**
+   * TF-IDF (sublinear tf), each block L2-normalised and weighted; unknown n-grams are skipped.
+   * Terms are taken in order of first occurrence, and the norm is summed in that order (the result
+   * is the same, bit for bit, as counting the terms in a Map first); each term is looked up once
+   * per occurrence and known ones are counted in a scratch array, so a message costs one look-up
+   * per n-gram rather than three.
+   */
   vectorize(text: string, language: Language): SparseVector {
     const { config, idf } = this.data;
     const raw = rawFeatures(text, language, config);
+    const counts = (this.counts ??= new Int32Array(this.dimension));
     const indices: number[] = [];
     const values: number[] = [];
+    // First occurrences, in order: a feature index (>= 0), or -(slot + 1) for an unknown term.
+    const order: number[] = [];
     const block = (terms: string[], index: Map<string, number>, weight: number, unknownIdf: number) => {
       const start = indices.length;
-      let norm = 0;
-      for (const [term, count] of countTerms(terms)) {
-        const tf = 1 + Math.log(count);
+      order.length = 0;
+      let unknown: Map<string, number> | null = null;
+      const unknownCounts: number[] = [];
+      for (const term of terms) {
         const i = index.get(term);
-        if (i === undefined) {
+        if (i !== undefined) {
+          const seen = counts[i] as number;
+          counts[i] = seen + 1;
+          if (seen === 0) order.push(i);
+          continue;
+        }
+        unknown ??= new Map();
+        const slot = unknown.get(term);
+        if (slot === undefined) {
+          unknown.set(term, unknownCounts.length);
+          order.push(-(unknownCounts.length + 1));
+          unknownCounts.push(1);
+        } else unknownCounts[slot] = (unknownCounts[slot] as number) + 1;
+      }
+      let norm = 0;
+      for (const entry of order) {
+        if (entry < 0) {
+          const tf = 1 + Math.log(unknownCounts[-entry - 1] as number);
           if (config.unknownInNorm) norm += (tf * unknownIdf) ** 2;
           continue;
         }
-        const value = tf * (idf[i] as number);
+        const tf = 1 + Math.log(counts[entry] as number);
+        counts[entry] = 0;
+        const value = tf * (idf[entry] as number);
         norm += value * value;
-        indices.push(i);
+        indices.push(entry);
         values.push(value);
       }
       if (norm > 0) {

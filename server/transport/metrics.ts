@@ -144,20 +144,24 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
  * `support_store_errors_total{operation=<method>}`; the rejection itself passes through unchanged.
  */
 export function countStoreErrors<T extends object>(store: T, metrics: Pick<Metrics, 'storeErrors'>): T {
+  // One wrapper per method (made on first use, remade if the method is replaced), not a new closure on every call.
+  const wrappers = new Map<string, { original: unknown; wrapper: (...args: unknown[]) => unknown }>();
   return new Proxy(store, {
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver);
       if (typeof value !== 'function' || typeof property !== 'string') return value;
-      return (...args: unknown[]) => {
-        const result: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
-        if (result instanceof Promise) {
-          return result.catch((error: unknown) => {
-            metrics.storeErrors.inc({ operation: property });
-            throw error;
-          });
-        }
-        return result;
+      const known = wrappers.get(property);
+      if (known && known.original === value) return known.wrapper;
+      const countAndRethrow = (error: unknown) => {
+        metrics.storeErrors.inc({ operation: property });
+        throw error;
       };
+      const wrapper = (...args: unknown[]) => {
+        const result: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
+        return result instanceof Promise ? result.catch(countAndRethrow) : result;
+      };
+      wrappers.set(property, { original: value, wrapper });
+      return wrapper;
     },
   });
 }
