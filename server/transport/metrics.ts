@@ -69,7 +69,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   });
   const slowConsumersDropped = new Counter({
     name: 'support_widget_slow_consumers_dropped_total',
-    help: 'Widget connections dropped because the client left more than WIDGET_SEND_BUFFER_LIMIT_BYTES unread.',
+    help: 'Widget connections dropped because the client left more than WIDGET_SEND_BUFFER_LIMIT_BYTES unread, or read nothing of a replay for 10 s.',
     registers: [registry],
   });
   const messagesReceived = new Counter({
