@@ -210,17 +210,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     })().catch((error: unknown) => app.log.debug({ err: error }, 'handoff sweep failed'));
   }, config.HANDOFF_SWEEP_MS);
   sweep.unref();
-  // One node per period checks (a shared counter decides), so an alert is raised and posted once;
-  // a check still running (a slow webhook) makes the next tick skip, or both would raise the same alert.
-  let alertCheckRunning = false;
+  // One node per period checks (a shared counter decides), so an alert is raised and posted once.
   const alertCheck = setInterval(() => {
-    if (alertCheckRunning) return;
-    alertCheckRunning = true;
     void (async () => {
       if ((await store.hitCounter('alerts:check', config.ALERT_CHECK_MS)).count === 1) await alerts.check();
-    })()
-      .catch((error: unknown) => app.log.warn({ err: error }, 'CSAT alert check failed'))
-      .finally(() => (alertCheckRunning = false));
+    })().catch((error: unknown) => app.log.warn({ err: error }, 'CSAT alert check failed'));
   }, config.ALERT_CHECK_MS);
   alertCheck.unref();
   const retention = setInterval(() => {

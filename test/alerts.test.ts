@@ -2,15 +2,16 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createAgentAccount } from '../server/domain/agent-accounts.js';
-import { lowCsatScopes } from '../server/domain/csat-alerts.js';
+import { createCsatAlerts, lowCsatScopes } from '../server/domain/csat-alerts.js';
 import type { SurveyRecord } from '../server/domain/csat.js';
-import { newId } from '../server/domain/ids.js';
 import { launchBrowser } from './support/browser.js';
+import { createMemoryStore } from '../server/store/memory-store.js';
 import { startApp } from './support/harness.js';
+import { surveyRecord } from './support/surveys.js';
 
 function survey(handledBy: SurveyRecord['handledBy'], rating: number, intent: string, minutesAgo: number): SurveyRecord {
   const at = new Date(Date.now() - minutesAgo * 60_000).toISOString();
-  return { v: 1, conversationId: newId('conv'), startedAt: at, endedAt: at, endReason: 'resolved_by_bot', handledBy, agentIds: handledBy === 'bot' ? [] : ['agt_a'], botIntents: [intent], agentIntent: null, language: 'en', handoffReason: null, waitMs: null, rating, comment: null, resolved: null, answeredAt: at };
+  return surveyRecord(handledBy, handledBy === 'bot' ? [] : ['agt_a'], rating, at, { botIntents: [intent] });
 }
 
 describe('CSAT alerts', () => {
@@ -27,6 +28,29 @@ describe('CSAT alerts', () => {
     expect(low.map((l) => l.scope)).toEqual([{ kind: 'service' }, { kind: 'bot' }, { kind: 'intent', intent: 'billing.receipt' }]);
     expect(low.map((l) => l.n)).toEqual([16, 10, 12]);
     expect(low[1]!.csat).toBeCloseTo(2 / 10);
+  });
+
+  it('raises each scope once when a check starts while another still waits on a slow webhook', async () => {
+    const posted: string[] = [];
+    const hook = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        posted.push((JSON.parse(body) as { alert: { scope: { kind: string } } }).alert.scope.kind);
+        setTimeout(() => response.writeHead(204).end(), 200);
+      });
+    });
+    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+    try {
+      const store = createMemoryStore();
+      for (let i = 0; i < 6; i++) await store.saveSurvey(survey('bot', 1, 'billing.receipt', 5));
+      const alerts = createCsatAlerts({ store, rules: { below: 0.7, minResponses: 5, windowMs: 3600_000 }, webhookUrl: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook` });
+      await Promise.all([alerts.check(), alerts.check(), alerts.check()]);
+      expect(posted.sort()).toEqual(['bot', 'intent', 'service']);
+      expect((await alerts.list()).filter((a) => a.status === 'active')).toHaveLength(3);
+    } finally {
+      hook.close();
+    }
   });
 
   it('posts an alert to the webhook once, shows it on the dashboard, and resolves it', async () => {

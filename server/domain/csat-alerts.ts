@@ -77,33 +77,43 @@ export function createCsatAlerts(deps: { store: ChatStore; rules: AlertRules; we
     return (await store.listRecords('alert')).map((r) => r.data as unknown as CsatAlert).sort((a, b) => (a.raisedAt < b.raisedAt ? 1 : -1));
   }
 
+  async function runCheck(): Promise<CsatAlert[]> {
+    const at = now();
+    const low = lowCsatScopes(await store.listSurveys(), rules, at);
+    const active = (await list()).filter((a) => a.status === 'active');
+    const raised: CsatAlert[] = [];
+    for (const { scope, csat, n } of low) {
+      const id = scopeId(scope);
+      const existing = active.find((a) => scopeId(a.scope) === id);
+      const alert: CsatAlert = existing
+        ? { ...existing, csat, n, windowStart: new Date(at.getTime() - rules.windowMs).toISOString(), windowEnd: at.toISOString() }
+        : { id: `${id}@${at.toISOString()}`, scope, csat, n, below: rules.below, windowStart: new Date(at.getTime() - rules.windowMs).toISOString(), windowEnd: at.toISOString(), raisedAt: at.toISOString(), status: 'active', resolvedAt: null };
+      await store.putRecord('alert', alert.id, alert as unknown as Record<string, unknown>);
+      if (!existing) {
+        raised.push(alert);
+        await post(alert);
+      }
+    }
+    for (const alert of active) {
+      if (low.some((l) => scopeId(l.scope) === scopeId(alert.scope))) continue;
+      const resolved: CsatAlert = { ...alert, status: 'resolved', resolvedAt: at.toISOString() };
+      await store.putRecord('alert', alert.id, resolved as unknown as Record<string, unknown>);
+      await post(resolved);
+    }
+    return raised;
+  }
+
+  let running: Promise<CsatAlert[]> | null = null;
   return {
     list,
-    /** One check: new alerts are stored and posted; recovered ones are resolved (and posted). */
-    async check(): Promise<CsatAlert[]> {
-      const at = now();
-      const low = lowCsatScopes(await store.listSurveys(), rules, at);
-      const active = (await list()).filter((a) => a.status === 'active');
-      const raised: CsatAlert[] = [];
-      for (const { scope, csat, n } of low) {
-        const id = scopeId(scope);
-        const existing = active.find((a) => scopeId(a.scope) === id);
-        const alert: CsatAlert = existing
-          ? { ...existing, csat, n, windowStart: new Date(at.getTime() - rules.windowMs).toISOString(), windowEnd: at.toISOString() }
-          : { id: `${id}@${at.toISOString()}`, scope, csat, n, below: rules.below, windowStart: new Date(at.getTime() - rules.windowMs).toISOString(), windowEnd: at.toISOString(), raisedAt: at.toISOString(), status: 'active', resolvedAt: null };
-        await store.putRecord('alert', alert.id, alert as unknown as Record<string, unknown>);
-        if (!existing) {
-          raised.push(alert);
-          await post(alert);
-        }
-      }
-      for (const alert of active) {
-        if (low.some((l) => scopeId(l.scope) === scopeId(alert.scope))) continue;
-        const resolved: CsatAlert = { ...alert, status: 'resolved', resolvedAt: at.toISOString() };
-        await store.putRecord('alert', alert.id, resolved as unknown as Record<string, unknown>);
-        await post(resolved);
-      }
-      return raised;
+    /**
+     * One check: new alerts are stored and posted; recovered ones are resolved (and posted). A call
+     * while a check is still running (a slow webhook) joins it: two checks reading the active alerts
+     * before either had stored its own would raise the same scope twice.
+     */
+    check(): Promise<CsatAlert[]> {
+      running ??= runCheck().finally(() => (running = null));
+      return running;
     },
   };
 }
