@@ -12,7 +12,7 @@ import type { HandledBy, SurveyRecord } from '../server/domain/csat.js';
 import { PATHS } from '../server/paths.js';
 import type { ChatStore } from '../server/store/chat-store.js';
 import { createMemoryStore } from '../server/store/memory-store.js';
-import { launchBrowser } from './support/browser.js';
+import { collectPageErrors, launchBrowser } from './support/browser.js';
 import { shippedBot } from './support/harness.js';
 
 const AGENT = { email: 'dana@melodrift.test', displayName: 'Dana Reyes', password: 'correct horse battery staple' };
@@ -54,11 +54,6 @@ afterAll(async () => {
   await store?.close();
 });
 
-function collectErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  return errors;
-}
 
 describe('the agent’s own CSAT page in the console, in a real browser', () => {
   it('shows my CSAT against the team’s, the difference in words, the trend by day and my comments as text', async () => {
@@ -82,7 +77,7 @@ describe('the agent’s own CSAT page in the console, in a real browser', () => 
 
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
-    const errors = collectErrors(page);
+    const errors = collectPageErrors(page);
     const byId = (id: string) => page.getByTestId(id);
     await page.goto(url + '/console');
     await byId('signin-email').fill(AGENT.email);

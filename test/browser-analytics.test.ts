@@ -6,12 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAnalytics } from '../scripts/build-analytics.js';
 import { createAgentAccount } from '../server/domain/agent-accounts.js';
 import { csatByIntent, summarize } from '../server/domain/csat-analytics.js';
-import { surveyRecordSchema, type HandledBy, type SurveyRecord } from '../server/domain/csat.js';
+import type { HandledBy, SurveyRecord } from '../server/domain/csat.js';
 import { AppError, httpErrorBody, toAppError } from '../server/errors.js';
 import { createMemoryStore } from '../server/store/memory-store.js';
 import { registerAnalyticsRoutes } from '../server/transport/analytics-routes.js';
 import { registerSessionRoutes } from '../server/transport/session-routes.js';
-import { launchBrowser } from './support/browser.js';
+import { launchBrowser, watchPage } from './support/browser.js';
+import { surveyRecord } from './support/surveys.js';
 
 const PASSWORD = 'correct horse battery staple';
 const ANALYST = { email: 'ines@melodrift.test', displayName: 'Inés Analyst' };
@@ -44,23 +45,15 @@ function fixtureSurveys(agentIds: string[]): SurveyRecord[] {
     const endedAt = new Date(Date.UTC(2025, 2, 1 + day, 8 + (i % 10), (i * 7) % 60)).toISOString();
     const agent = handledBy === 'bot' ? [] : [agentIds[i % agentIds.length]!];
     records.push(
-      surveyRecordSchema.parse({
-        v: 1,
+      surveyRecord(handledBy, agent, rating, endedAt, {
         conversationId: `conv_browser${String(i).padStart(4, '0')}`,
-        startedAt: endedAt,
-        endedAt,
-        endReason: handledBy === 'bot' ? 'resolved_by_bot' : 'closed_by_agent:resolved',
-        handledBy,
-        agentIds: agent,
         botIntents: handledBy === 'agent' ? [] : [intent],
         agentIntent: handledBy === 'bot' ? null : intent,
         language: i % 3 === 0 ? 'es' : 'en',
         handoffReason: handledBy === 'bot' ? null : reasons[i % reasons.length],
         waitMs: handledBy === 'bot' ? null : 20_000,
-        rating,
         comment: rating !== null && i % 9 === 0 ? (i === 0 ? XSS_COMMENT : rating >= 4 ? `Helpful with ${intent}, thanks` : `Still stuck on ${intent}`) : null,
         resolved: rating === null ? null : rating >= 4,
-        answeredAt: rating === null ? null : endedAt,
       }),
     );
   }
@@ -97,18 +90,6 @@ afterAll(async () => {
   await app?.close();
 });
 
-/** Page errors, console errors (CSP violations among them) and any request that leaves the origin. */
-function watch(page: Page): string[] {
-  const problems: string[] = [];
-  page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-  });
-  page.on('request', (request) => {
-    if (!request.url().startsWith(url)) problems.push(`external request: ${request.url()}`);
-  });
-  return problems;
-}
 
 async function signIn(page: Page, email: string, password = PASSWORD) {
   await page.getByTestId('signin-email').fill(email);
@@ -133,7 +114,7 @@ describe('the analyst dashboard in a real browser', () => {
   it('an analyst signs in and sees summary, charts drawn from the data, flagged intents, comments as text, and downloads a CSV', async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
     const page = await context.newPage();
-    const problems = watch(page);
+    const problems = watchPage(page, url);
     await page.goto(url + '/analytics');
     await expect(page.title()).resolves.toBe('Melodrift · CSAT analytics');
 
@@ -207,7 +188,7 @@ describe('the analyst dashboard in a real browser', () => {
   it('an agent who signs in is told their role cannot open analytics', async () => {
     const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
     const page = await context.newPage();
-    const problems = watch(page);
+    const problems = watchPage(page, url);
     await page.goto(url + '/analytics');
     await signIn(page, AGENT.email);
     await expect.poll(() => page.getByTestId('forbidden').textContent()).toContain('signed in with the agent role');

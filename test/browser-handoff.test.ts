@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { buildConsole } from '../scripts/build-console.js';
 import { createAgentAccount } from '../server/domain/agent-accounts.js';
-import { launchBrowser } from './support/browser.js';
+import { collectPageErrors, launchBrowser } from './support/browser.js';
 import { startApp, type RunningApp } from './support/harness.js';
 
 let server: RunningApp;
@@ -26,7 +26,7 @@ afterAll(async () => {
 async function listenerAsksForPerson(text = 'I want to talk to a human') {
   const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
   const page = await context.newPage();
-  const errors = collectErrors(page);
+  const errors = collectPageErrors(page);
   await page.goto(server.url + '/');
   const widget = page.locator('support-chat');
   await widget.locator('button.launcher').click();
@@ -43,7 +43,7 @@ async function listenerAsksForPerson(text = 'I want to talk to a human') {
 async function agentSignsIn(account: { email: string; password: string; displayName: string }) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
-  const errors = collectErrors(page);
+  const errors = collectPageErrors(page);
   await page.goto(server.url + '/console');
   await page.getByTestId('signin-email').fill(account.email);
   await page.getByTestId('signin-password').fill(account.password);
@@ -55,11 +55,6 @@ async function agentSignsIn(account: { email: string; password: string; displayN
   return { context, page, errors, byId: (id: string) => page.getByTestId(id) };
 }
 
-function collectErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  return errors;
-}
 
 describe('handoff from the bot to a person, in two real browsers', () => {
   it('a listener asks for a person, an agent takes the chat in the console, they talk both ways, and the agent closes it with a resolution', async () => {
@@ -71,7 +66,7 @@ describe('handoff from the bot to a person, in two real browsers', () => {
      */
     const agentContext = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const agent = await agentContext.newPage();
-    const agentErrors = collectErrors(agent);
+    const agentErrors = collectPageErrors(agent);
     await agent.goto(server.url + '/console');
     await expect(agent.title()).resolves.toBe('Melodrift · Agent console');
     const byId = (id: string) => agent.getByTestId(id);
@@ -95,7 +90,7 @@ describe('handoff from the bot to a person, in two real browsers', () => {
     /* ---- the listener asks for a person and waits in the queue ---- */
     const listenerContext = await browser.newContext({ viewport: { width: 1100, height: 800 } });
     const listener = await listenerContext.newPage();
-    const listenerErrors = collectErrors(listener);
+    const listenerErrors = collectPageErrors(listener);
     await listener.goto(server.url + '/');
     const widget = listener.locator('support-chat');
     await widget.locator('button.launcher').click();

@@ -7,7 +7,7 @@ import type { SurveyRecord } from '../server/domain/csat.js';
 import { newId } from '../server/domain/ids.js';
 import type { ChatStore } from '../server/store/chat-store.js';
 import { createMemoryStore } from '../server/store/memory-store.js';
-import { launchBrowser } from './support/browser.js';
+import { launchBrowser, watchPage } from './support/browser.js';
 import { loadShippedBot, startApp, type RunningApp } from './support/harness.js';
 
 const PASSWORD = 'analyst password, long enough';
@@ -78,17 +78,6 @@ afterAll(async () => {
   await node?.stop();
 });
 
-function watch(page: Page): string[] {
-  const problems: string[] = [];
-  page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-  });
-  page.on('request', (request) => {
-    if (!request.url().startsWith(node.url)) problems.push(`external request: ${request.url()}`);
-  });
-  return problems;
-}
 
 /** The API as the signed-in browser sees it (the context shares the session cookie). */
 async function api<T>(context: BrowserContext, path: string): Promise<T> {
@@ -101,7 +90,7 @@ describe('the tuning panel in a real browser', () => {
   it('an analyst tunes: approves a proposal, reviews phrases, trains, promotes, rolls back, is refused a worse model, and sees the log', async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
-    const problems = watch(page);
+    const problems = watchPage(page, node.url);
     await page.goto(`${node.url}/analytics`);
     await page.getByTestId('signin-email').fill(ANALYST.email);
     await page.getByTestId('signin-password').fill(PASSWORD);

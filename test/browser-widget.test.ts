@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { launchBrowser } from './support/browser.js';
+import { collectPageErrors, launchBrowser } from './support/browser.js';
 import { startApp, type RunningApp } from './support/harness.js';
 
 let server: RunningApp;
@@ -20,8 +20,7 @@ afterAll(async () => {
 describe('the widget in a real browser', () => {
   it('answers on the demo page and keeps the history across a reload', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
+    const errors = collectPageErrors(page);
     await page.goto(server.url + '/');
     await expect(page.title()).resolves.toMatch(/Melodrift Help Centre/);
     await page.locator('support-chat').locator('button.launcher').click();

@@ -1,3 +1,4 @@
+import { createRandom } from '../bot/engine/random.js';
 import { describe, expect, it } from 'vitest';
 import {
   PII_KINDS,
@@ -6,18 +7,6 @@ import {
   redactionPolicySchema,
   type PiiKind,
 } from '../server/domain/redaction.js';
-
-/** Small deterministic generator so failures reproduce. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function luhnCheckDigit(body: string): string {
   let sum = 0;
@@ -210,7 +199,7 @@ describe('robustness', () => {
   });
 
   it('is idempotent on generated mixtures of data and noise', () => {
-    const random = rng(7);
+    const random = createRandom(7);
     const pieces = [
       () => cardNumber(random, 16),
       () => group(cardNumber(random, 16), [4, 4, 4, 4], ' '),
@@ -242,7 +231,7 @@ describe('robustness', () => {
   });
 
   it('returns on a 200 KB random string and on pathological inputs', () => {
-    const random = rng(42);
+    const random = createRandom(42);
     const alphabet = '0123456789          -.+()@abcXYZé€$%:/,#\n';
     let text = '';
     for (let i = 0; i < 200_000; i++) text += alphabet[Math.floor(random() * alphabet.length)];
@@ -288,7 +277,7 @@ describe('cards, property style', () => {
   ];
 
   it.each(formats)('masks generated valid numbers: $name', ({ length, sizes, separator }) => {
-    const random = rng(length * 31 + sizes.length);
+    const random = createRandom(length * 31 + sizes.length);
     for (let n = 0; n < 60; n++) {
       const digits = cardNumber(random, length);
       const written = group(digits, sizes, separator);
