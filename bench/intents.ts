@@ -10,7 +10,7 @@ import { evaluateClassifier, type TimedEvaluation } from '../bot/engine/evaluate
 import { OOS } from '../bot/engine/metrics.js';
 import { createRandom, shuffleInPlace } from '../bot/engine/random.js';
 import { chooseMinConfidence, type ScoredValidation } from '../bot/engine/thresholds.js';
-import { trainModel } from '../bot/engine/train.js';
+import { trainModel, type TrainedModel } from '../bot/engine/train.js';
 import { recordBenchmark } from './record.js';
 
 const DATA = process.env.BANKING77_DIR ?? '/work/shared/datasets/banking77';
@@ -89,6 +89,18 @@ function bayesClassifier(train: readonly LabelledPhrase[], val: readonly Labelle
   return { classifier, trainMs: performance.now() - started, modelBytes: Buffer.byteLength(JSON.stringify(bayes)) };
 }
 
+/** One table row for a trained engine model evaluated on `test`. */
+function engineRow(model: string, protocol: Row['protocol'], trained: TrainedModel, test: readonly LabelledPhrase[]): Row {
+  return {
+    model,
+    protocol,
+    ...evaluateClassifier(trained.classifier, test),
+    threshold: trained.classifier.thresholds.minConfidence,
+    trainMs: trained.metrics.trainMs,
+    modelBytes: trained.serialize().length,
+  };
+}
+
 const fmt = (v: number | null, digits = 3) => (v === null ? '–' : v.toFixed(digits));
 
 async function main(): Promise<void> {
@@ -101,38 +113,17 @@ async function main(): Promise<void> {
   rows.push({ model: 'natural BayesClassifier', protocol: 'closed set', ...evaluateClassifier(bayesClosed.classifier, test), threshold: 0, trainMs: bayesClosed.trainMs, modelBytes: bayesClosed.modelBytes });
 
   const engineClosed = trainModel(train, { seed: ENGINE_SEED });
-  rows.push({
-    model: 'engine (tf-idf + ovr svm)',
-    protocol: 'closed set',
-    ...evaluateClassifier(engineClosed.classifier, test),
-    threshold: engineClosed.classifier.thresholds.minConfidence,
-    trainMs: engineClosed.metrics.trainMs,
-    modelBytes: engineClosed.serialize().length,
-  });
+  rows.push(engineRow('engine (tf-idf + ovr svm)', 'closed set', engineClosed, test));
 
   const bayesOos = bayesClassifier(protocol.train, protocol.val);
   rows.push({ model: 'natural BayesClassifier', protocol: 'oos', ...evaluateClassifier(bayesOos.classifier, protocol.test), threshold: bayesOos.classifier.thresholds.minConfidence, trainMs: bayesOos.trainMs, modelBytes: bayesOos.modelBytes });
 
   const engineOos = trainModel(protocol.train, { seed: ENGINE_SEED, validation: protocol.val });
-  rows.push({
-    model: 'engine (tf-idf + ovr svm)',
-    protocol: 'oos',
-    ...evaluateClassifier(engineOos.classifier, protocol.test),
-    threshold: engineOos.classifier.thresholds.minConfidence,
-    trainMs: engineOos.metrics.trainMs,
-    modelBytes: engineOos.serialize().length,
-  });
+  rows.push(engineRow('engine (tf-idf + ovr svm)', 'oos', engineOos, protocol.test));
 
   // Same protocol without the nearest-neighbour bonus (the version 1 engine), for comparison.
   const engineOosPlain = trainModel(protocol.train, { seed: ENGINE_SEED, validation: protocol.val, neighbourWeights: [0] });
-  rows.push({
-    model: 'engine without neighbour bonus',
-    protocol: 'oos',
-    ...evaluateClassifier(engineOosPlain.classifier, protocol.test),
-    threshold: engineOosPlain.classifier.thresholds.minConfidence,
-    trainMs: engineOosPlain.metrics.trainMs,
-    modelBytes: engineOosPlain.serialize().length,
-  });
+  rows.push(engineRow('engine without neighbour bonus', 'oos', engineOosPlain, protocol.test));
 
   // Trade-off curve: thresholds set on validation for a range of OOS recalls, then applied to test.
   const topOf = (classifier: IntentClassifier, phrases: readonly LabelledPhrase[]) =>

@@ -22,6 +22,7 @@
 import path from 'node:path';
 import WebSocket from 'ws';
 import { assessFrustration } from '../bot/frustration.js';
+import { createRandom, shuffleInPlace } from '../bot/engine/random.js';
 import { loadIntents } from '../bot/load-intents.js';
 import { projectRoot } from '../server/paths.js';
 import {
@@ -66,25 +67,10 @@ async function loadPhrases(): Promise<PhraseBook> {
   return book;
 }
 
-/** A small seeded generator (mulberry32), so runs are repeatable. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Walks a phrase list in a per-listener shuffled order, so a listener does not repeat itself (repeats sound frustrated). */
 function phraseCycle(phrases: readonly string[], rng: () => number): () => string {
   const order = phrases.map((_, i) => i);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    [order[i], order[j]] = [order[j] ?? 0, order[i] ?? 0];
-  }
+  shuffleInPlace(order, rng);
   let next = 0;
   return () => phrases[order[next++ % order.length] ?? 0] ?? 'hello';
 }
@@ -411,7 +397,7 @@ class SteadyListener {
     private readonly handoffMs: number[],
   ) {
     const globalIndex = command.firstListener + index;
-    this.rng = random(command.seed * 7919 + globalIndex);
+    this.rng = createRandom(command.seed * 7919 + globalIndex);
     this.language = this.rng() < command.spanishShare ? 'es' : 'en';
     this.nextPhrase = phraseCycle(book.chat[this.language], this.rng);
     this.handoffAt = this.rng() < command.handoffShare ? 1 + Math.floor(this.rng() * 2) : null;
@@ -585,7 +571,7 @@ function replaceSlot(ramp: RampState, index: number): void {
 async function runRampStep(ramp: RampState, command: RampStepCommand, book: PhraseBook): Promise<void> {
   const total = Math.max(1, Math.round((command.rate * command.durationMs) / 1000));
   const interval = 1000 / command.rate;
-  const rng = random(command.step * 104729 + ramp.command.seed);
+  const rng = createRandom(command.step * 104729 + ramp.command.seed);
   const cycles = ramp.cycles;
   const step: SentMessage[] = [];
   let skipped = 0;
@@ -615,7 +601,7 @@ async function runRampStep(ramp: RampState, command: RampStepCommand, book: Phra
         }
         let cycle = cycles.get(connection);
         if (!cycle) {
-          cycle = phraseCycle(book.chat[connection.language], random(Math.floor(rng() * 2 ** 31)));
+          cycle = phraseCycle(book.chat[connection.language], createRandom(Math.floor(rng() * 2 ** 31)));
           cycles.set(connection, cycle);
         }
         step.push(connection.send(cycle(), intendedAt));

@@ -41,7 +41,7 @@ import {
 } from './load-protocol.js';
 import { startPrivateRedis, type PrivateRedis } from './private-redis.js';
 import { recordBenchmark } from './record.js';
-import { freePort, startServerProcess, type ServerProcess } from './server-process.js';
+import { freePort, startServerProcess, whenReady, type ServerProcess } from './server-process.js';
 import { percentile, round } from './stats.js';
 
 /* ---------- options ---------- */
@@ -257,47 +257,17 @@ class Generator {
   }
 }
 
-async function startEchoServer(): Promise<{ url: string; wsUrl: string; child: ChildProcess; stop(): Promise<void> }> {
+async function startEchoServer(): Promise<ServerProcess> {
   const port = await freePort();
   const child = fork(path.join(here, 'echo-server.js'), [], { env: { ...process.env, PORT: String(port), HOST: '127.0.0.1' }, stdio: ['ignore', 2, 2, 'ipc'] });
   children.add(child);
   child.once('exit', () => children.delete(child));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`echo server exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(`${url}/readyz`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error('echo server not ready within 15 s');
-    await sleep(100);
-  }
-  return {
-    url,
-    wsUrl: `ws://127.0.0.1:${port}/ws`,
-    child,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
+  return whenReady(child, port, 'echo server', 15_000);
 }
 
 /* ---------- phases ---------- */
 
-interface SteadyOutcome {
-  accounting: Accounting;
-  replyMs: number[];
-  handoffMs: number[];
-  openAtEnd: number;
-  peakOpen: number;
-  connectFailures: number;
-  seconds: number;
-}
+type SteadyOutcome = Omit<SteadyResult, 'type'> & { seconds: number };
 
 /** Splits `total` into `parts` near-equal whole shares. */
 function shares(total: number, parts: number): number[] {

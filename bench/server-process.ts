@@ -42,17 +42,22 @@ export async function startServerProcess(env: Record<string, string> = {}, nodeA
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   child.stdout?.pipe(process.stderr);
+  return whenReady(child, port, 'server', 30_000);
+}
+
+/** Waits until a child process serving on `port` answers /readyz, and returns its handle (stop = SIGTERM, then its exit). */
+export async function whenReady(child: ChildProcess, port: number, what: string, timeoutMs: number): Promise<ServerProcess> {
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`);
     try {
       const response = await fetch(`${url}/readyz`);
       if (response.ok) break;
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error('server did not become ready within 30 s');
+    if (Date.now() > deadline) throw new Error(`${what} did not become ready within ${timeoutMs / 1000} s`);
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
