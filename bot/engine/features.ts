@@ -41,8 +41,7 @@ interface RawFeatures {
   char: string[];
 }
 
-function rawFeatures(text: string, language: Language, config: FeatureConfig): RawFeatures {
-  const { stems, chunks } = analyse(text, language);
+function wordTerms(stems: readonly string[], config: FeatureConfig): string[] {
   const word: string[] = [];
   for (const n of config.wordNgrams) {
     for (let i = 0; i + n <= stems.length; i++) {
@@ -52,17 +51,37 @@ function rawFeatures(text: string, language: Language, config: FeatureConfig): R
       word.push(term);
     }
   }
-  const char: string[] = [];
-  for (const chunk of chunks) {
-    const padded = ` ${chunk} `;
-    for (let n = config.charMin; n <= config.charMax; n++) {
-      if (padded.length < n) break;
-      for (let i = 0; i + n <= padded.length; i++) char.push(padded.slice(i, i + n));
-      if (padded.length === n) break;
-    }
-  }
-  return { word, char };
+  return word;
 }
+
+/** Character n-grams of one whitespace chunk, padded with a space on both sides, in a fixed order. */
+function chunkGrams(chunk: string, config: FeatureConfig, into: string[]): void {
+  const padded = ` ${chunk} `;
+  for (let n = config.charMin; n <= config.charMax; n++) {
+    if (padded.length < n) break;
+    for (let i = 0; i + n <= padded.length; i++) into.push(padded.slice(i, i + n));
+    if (padded.length === n) break;
+  }
+}
+
+function rawFeatures(text: string, language: Language, config: FeatureConfig): RawFeatures {
+  const { stems, chunks } = analyse(text, language);
+  const char: string[] = [];
+  for (const chunk of chunks) chunkGrams(chunk, config, char);
+  return { word: wordTerms(stems, config), char };
+}
+
+/**
+ * A chunk's character n-grams, looked up once: `terms[i]` is a feature index (>= 0), or -(u + 1)
+ * for the chunk's u-th unknown n-gram, whose text is `unknown[u]`.
+ */
+interface ChunkLookup {
+  terms: Int32Array;
+  unknown: string[];
+}
+
+/** Chunks (words with their punctuation) whose look-ups are kept; listeners reuse few words, so most hit. */
+const CHUNK_CACHE_LIMIT = 50_000;
 
 /** The learnt vocabulary and idf of both blocks. */
 export interface FeatureSpaceData {
@@ -81,6 +100,7 @@ export class FeatureSpace {
   private readonly charIndex = new Map<string, number>();
   /** Scratch for vectorize: occurrences of each known feature in the message (all zero between calls). */
   private counts: Int32Array | null = null;
+  private readonly chunkCache = new Map<string, ChunkLookup>();
 
   constructor(readonly data: FeatureSpaceData) {
     const { vocabulary, wordCount } = data;
@@ -132,39 +152,36 @@ export class FeatureSpace {
   /**
    * TF-IDF (sublinear tf), each block L2-normalised and weighted; unknown n-grams are skipped.
    * Terms are taken in order of first occurrence, and the norm is summed in that order (the result
-   * is the same, bit for bit, as counting the terms in a Map first); each term is looked up once
-   * per occurrence and known ones are counted in a scratch array, so a message costs one look-up
-   * per n-gram rather than three.
+   * is the same, bit for bit, as counting the terms in a Map first). Known terms are counted in a
+   * scratch array; a chunk's character n-grams are looked up once and the result is cached, so a
+   * message mostly costs one look-up per word instead of one per n-gram.
    */
   vectorize(text: string, language: Language): SparseVector {
     const { config, idf } = this.data;
-    const raw = rawFeatures(text, language, config);
+    const { stems, chunks } = analyse(text, language);
     const counts = (this.counts ??= new Int32Array(this.dimension));
     const indices: number[] = [];
     const values: number[] = [];
     // First occurrences, in order: a feature index (>= 0), or -(slot + 1) for an unknown term.
     const order: number[] = [];
-    const block = (terms: string[], index: Map<string, number>, weight: number, unknownIdf: number) => {
+    let unknown: Map<string, number> | null = null;
+    const unknownCounts: number[] = [];
+    const countKnown = (i: number) => {
+      const seen = counts[i] as number;
+      counts[i] = seen + 1;
+      if (seen === 0) order.push(i);
+    };
+    const countUnknown = (term: string) => {
+      unknown ??= new Map();
+      const slot = unknown.get(term);
+      if (slot === undefined) {
+        unknown.set(term, unknownCounts.length);
+        order.push(-(unknownCounts.length + 1));
+        unknownCounts.push(1);
+      } else unknownCounts[slot] = (unknownCounts[slot] as number) + 1;
+    };
+    const finishBlock = (weight: number, unknownIdf: number) => {
       const start = indices.length;
-      order.length = 0;
-      let unknown: Map<string, number> | null = null;
-      const unknownCounts: number[] = [];
-      for (const term of terms) {
-        const i = index.get(term);
-        if (i !== undefined) {
-          const seen = counts[i] as number;
-          counts[i] = seen + 1;
-          if (seen === 0) order.push(i);
-          continue;
-        }
-        unknown ??= new Map();
-        const slot = unknown.get(term);
-        if (slot === undefined) {
-          unknown.set(term, unknownCounts.length);
-          order.push(-(unknownCounts.length + 1));
-          unknownCounts.push(1);
-        } else unknownCounts[slot] = (unknownCounts[slot] as number) + 1;
-      }
       let norm = 0;
       for (const entry of order) {
         if (entry < 0) {
@@ -183,10 +200,44 @@ export class FeatureSpace {
         const scale = weight / Math.sqrt(norm);
         for (let k = start; k < values.length; k++) values[k] = (values[k] as number) * scale;
       }
+      order.length = 0;
+      unknown = null;
+      unknownCounts.length = 0;
     };
-    block(raw.word, this.wordIndex, config.wordWeight, this.data.maxIdfWord);
-    block(raw.char, this.charIndex, config.charWeight, this.data.maxIdfChar);
+    for (const term of wordTerms(stems, config)) {
+      const i = this.wordIndex.get(term);
+      if (i !== undefined) countKnown(i);
+      else countUnknown(term);
+    }
+    finishBlock(config.wordWeight, this.data.maxIdfWord);
+    for (const chunk of chunks) {
+      const { terms, unknown: unknownTerms } = this.lookUpChunk(chunk);
+      for (let t = 0; t < terms.length; t++) {
+        const i = terms[t] as number;
+        if (i >= 0) countKnown(i);
+        else countUnknown(unknownTerms[-i - 1] as string);
+      }
+    }
+    finishBlock(config.charWeight, this.data.maxIdfChar);
     return { indices: Int32Array.from(indices), values: Float32Array.from(values) };
+  }
+
+  private lookUpChunk(chunk: string): ChunkLookup {
+    const cached = this.chunkCache.get(chunk);
+    if (cached !== undefined) return cached;
+    const grams: string[] = [];
+    chunkGrams(chunk, this.data.config, grams);
+    const terms = new Int32Array(grams.length);
+    const unknown: string[] = [];
+    grams.forEach((gram, t) => {
+      const i = this.charIndex.get(gram);
+      if (i !== undefined) terms[t] = i;
+      else terms[t] = -(unknown.push(gram) as number);
+    });
+    const lookup = { terms, unknown };
+    if (this.chunkCache.size >= CHUNK_CACHE_LIMIT) this.chunkCache.clear();
+    this.chunkCache.set(chunk, lookup);
+    return lookup;
   }
 }
 

@@ -260,7 +260,7 @@ export class EngineClassifier implements IntentClassifier {
     this.logits = new Float64Array(info.classes.length);
     this.probabilities = new Float64Array(info.classes.length);
     this.neighbourWeight = settings !== null && neighbours !== null ? settings.weight : 0;
-    this.scorer = settings !== null && neighbours !== null && settings.weight > 0 ? new NeighbourScorer(neighbours, space.dimension, settings.normaliser) : null;
+    this.scorer = settings !== null && neighbours !== null && settings.weight > 0 ? new NeighbourScorer(neighbours, space.data.wordCount, settings.normaliser) : null;
     this.candidates = new Int32Array(Math.min(settings?.candidates ?? 1, info.classes.length));
   }
 

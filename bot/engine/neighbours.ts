@@ -68,29 +68,33 @@ export function buildNeighbourIndex(vectors: readonly SparseVector[], labels: Ar
 }
 
 /**
- * Scatters a message vector into a dense scratch buffer (length = dimension), divided by `normaliser`
- * (the word block's weight, so a fully known word block has length 1); `best(k)` then gives the best
- * similarity to the phrases of class k. Call `clear` afterwards to reset the buffer.
+ * Scatters the word block of a message vector into a dense scratch buffer (length = the word block's
+ * size), divided by `normaliser` (the word block's weight, so a fully known word block has length 1);
+ * `best(k)` then gives the best similarity to the phrases of class k. Call `clear` afterwards to reset
+ * the buffer. The character block is skipped: the index holds no character feature.
  */
 export class NeighbourScorer {
   private readonly dense: Float64Array;
 
   constructor(
     readonly index: NeighbourIndex,
-    dimension: number,
+    /** Number of word-block features (they come first in every vector). */
+    private readonly wordCount: number,
     /** Length of a fully known word block (the word block's weight). */
     private readonly normaliser: number,
   ) {
-    this.dense = new Float64Array(dimension);
+    this.dense = new Float64Array(wordCount);
   }
 
   load(vector: SparseVector): void {
     const inverse = this.normaliser > 0 ? 1 / this.normaliser : 0;
-    for (let p = 0; p < vector.indices.length; p++) this.dense[vector.indices[p] as number] = (vector.values[p] as number) * inverse;
+    const n = head(vector, this.wordCount);
+    for (let p = 0; p < n; p++) this.dense[vector.indices[p] as number] = (vector.values[p] as number) * inverse;
   }
 
   clear(vector: SparseVector): void {
-    for (let p = 0; p < vector.indices.length; p++) this.dense[vector.indices[p] as number] = 0;
+    const n = head(vector, this.wordCount);
+    for (let p = 0; p < n; p++) this.dense[vector.indices[p] as number] = 0;
   }
 
   /** Best similarity of the loaded message to a training phrase of class k (0 when the class has none). */

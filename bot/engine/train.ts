@@ -240,7 +240,7 @@ export function trainModel(phrases: readonly LabelledPhrase[], options: TrainOpt
     const valRows: Row[] = options.validation
       .filter((p) => p.text.trim().length > 0)
       .map((p) => ({ vector: space.vectorize(p.text, p.language), gold: p.intent === OOS ? -1 : (classIndex.get(p.intent) ?? -1) }));
-    append(scoreRows(linear, allClasses, valRows, () => false, new NeighbourScorer(neighbours, space.dimension, normaliser)));
+    append(scoreRows(linear, allClasses, valRows, () => false, new NeighbourScorer(neighbours, space.data.wordCount, normaliser)));
   } else {
     const folds = Math.max(2, Math.trunc(options.folds ?? 5));
     const runs = Math.min(folds, Math.max(1, Math.trunc(options.foldRuns ?? 2)));
@@ -260,7 +260,7 @@ export function trainModel(phrases: readonly LabelledPhrase[], options: TrainOpt
       const subClasses = allClasses.filter((c) => !heldOut.has(c) && trainRows.some((r) => r.gold === c));
       if (subClasses.length === 0) continue;
       const subModel = trainOn(trainRows, subClasses, space.dimension, { ...svm, seed: seed + run + 1 });
-      const subScorer = new NeighbourScorer(neighbourIndexOf(trainRows, subClasses, space.data.wordCount), space.dimension, normaliser);
+      const subScorer = new NeighbourScorer(neighbourIndexOf(trainRows, subClasses, space.data.wordCount), space.data.wordCount, normaliser);
       const evalRows = [...rows.filter((r, i) => fold[i] === run || heldOut.has(r.gold)), ...oosRows];
       append(scoreRows(subModel, subClasses, evalRows, (r) => heldOut.has(r.gold), subScorer));
       method = 'cross-validation';

@@ -1,6 +1,7 @@
 import natural from 'natural';
 import { describe, expect, it, vi } from 'vitest';
 import { analyse, intentsHash, loadModel, trainModel } from '../../bot/engine/index.js';
+import { DEFAULT_FEATURES, FeatureSpace } from '../../bot/engine/features.js';
 import { syntheticPhrases } from './fixtures.js';
 
 describe('engine training and classification', () => {
@@ -103,6 +104,53 @@ describe('engine training and classification', () => {
       expect(reloaded.classify(text, 'en')).toEqual(forced.classifier.classify(text, 'en'));
     }
     expect(forced.serialize().equals(trainModel(phrases, { seed: 7, neighbourWeights: [2] }).serialize())).toBe(true);
+  });
+
+  it('vectorises as plain TF-IDF over first-seen terms, whether or not a chunk is cached', () => {
+    // Reference: count every n-gram in a Map, in order of first occurrence, as the docs describe.
+    const config = DEFAULT_FEATURES;
+    const space = FeatureSpace.fit(phrases, config);
+    const { vocabulary, wordCount, idf, maxIdfWord, maxIdfChar } = space.data;
+    const position = new Map(vocabulary.map((term, i) => [term, i]));
+    const reference = (text: string) => {
+      const { stems, chunks } = analyse(text, 'en');
+      const word: string[] = [];
+      for (const n of config.wordNgrams) for (let i = 0; i + n <= stems.length; i++) word.push(`${n}|${stems.slice(i, i + n).join(' ')}`);
+      const char: string[] = [];
+      for (const chunk of chunks) {
+        const padded = ` ${chunk} `;
+        for (let n = config.charMin; n <= Math.min(config.charMax, padded.length); n++) for (let i = 0; i + n <= padded.length; i++) char.push(padded.slice(i, i + n));
+      }
+      const indices: number[] = [];
+      const values: number[] = [];
+      const block = (terms: string[], known: (i: number | undefined) => boolean, unknownIdf: number) => {
+        const counts = new Map<string, number>();
+        for (const term of terms) counts.set(term, (counts.get(term) ?? 0) + 1);
+        const start = values.length;
+        let norm = 0;
+        for (const [term, count] of counts) {
+          const i = position.get(term);
+          const tf = 1 + Math.log(count);
+          if (!known(i)) {
+            norm += (tf * unknownIdf) ** 2;
+            continue;
+          }
+          const value = tf * (idf[i as number] as number);
+          norm += value * value;
+          indices.push(i as number);
+          values.push(value);
+        }
+        for (let k = start; k < values.length; k++) values[k] = (values[k] as number) / Math.sqrt(norm);
+      };
+      block(word, (i) => i !== undefined && i < wordCount, maxIdfWord);
+      block(char, (i) => i !== undefined && i >= wordCount, maxIdfChar);
+      return { indices: Int32Array.from(indices), values: Float32Array.from(values) };
+    };
+    const texts = ['refund refund please, refund!', 'zzqx zzqx my password zzqx', 'refund please', 'password? password. qqqq'];
+    // Twice over: the first pass fills the chunk cache, the second reads from it.
+    for (const pass of [1, 2]) {
+      for (const text of texts) expect(space.vectorize(text, 'en'), `${text} (pass ${pass})`).toEqual(reference(text));
+    }
   });
 
   it('refuses training data without a usable phrase', () => {
