@@ -131,6 +131,24 @@ describe.each(factories)('ChatStore contract: $name', (factory) => {
     expect(received).toHaveLength(3);
   });
 
+  it('notifies exactly what it stored, and nothing for a duplicate or a refused append', async () => {
+    const { a, b } = await open();
+    const conv = record();
+    const received: ConversationEvent[] = [];
+    const unsubscribe = await b.subscribe(conv.id, (events) => received.push(...events));
+    await a.createConversation(conv, [message('welcome', 'bot')]);
+    await a.append({ conversationId: conv.id, events: [message('héllo "quoted" \\ text', 'listener', 'c1')], dedupeKey: 'c1', updatedAt: at });
+    await a.append({ conversationId: conv.id, events: [message('again', 'listener', 'c1')], dedupeKey: 'c1', updatedAt: at });
+    await a.append({ conversationId: conv.id, events: [message('refused')], expectStates: ['closed'], updatedAt: at });
+    await a.append({ conversationId: conv.id, events: [message('one'), message('two', 'bot')], updatedAt: at });
+    const stored = await a.readEvents(conv.id, 0);
+    expect(stored.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    await expect.poll(() => received.length).toBe(4);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(received).toEqual(stored);
+    await unsubscribe();
+  });
+
   it('keeps conversations across a reopen of the store (a server restart) where it persists', async () => {
     const { a, reopen } = await open();
     const conv = record();

@@ -1,21 +1,36 @@
 /**
  * One Lua script per atomic change. Each header names its KEYS and ARGV.
  * Scripts are registered once per connection with defineCommand.
+ *
+ * The scripts that add events also PUBLISH them (`{"first":seq,"events":[...]}` on the
+ * conversation's events channel), so a write and its notification are one round trip, and a
+ * notification never reports events that were not stored.
  */
+
+/** Lua: publishes events ARGV[from..to], the first numbered `first`, on `channel`. */
+const PUBLISH_EVENTS = `
+local function publishEvents(channel, first, from, to)
+  local parts = {}
+  for i = from, to do parts[#parts + 1] = ARGV[i] end
+  redis.call('PUBLISH', channel, '{"first":' .. first .. ',"events":[' .. table.concat(parts, ',') .. ']}')
+end
+`;
 
 /**
  * createConversation
  * KEYS[1] conversation hash, KEYS[2] events list
- * ARGV[1] N (number of events), ARGV[2..N+1] event JSON, ARGV[N+2..] field, value pairs of the record
+ * ARGV[1] N (number of events), ARGV[2] events channel, ARGV[3..N+2] event JSON,
+ * ARGV[N+3..] field, value pairs of the record
  * Returns lastSeq, or -1 when the conversation already exists.
  */
-export const CREATE_CONVERSATION = `
+export const CREATE_CONVERSATION = `${PUBLISH_EVENTS}
 if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
 local n = tonumber(ARGV[1])
-for i = 2, n + 1 do redis.call('RPUSH', KEYS[2], ARGV[i]) end
+for i = 3, n + 2 do redis.call('RPUSH', KEYS[2], ARGV[i]) end
 local fields = {}
-for i = n + 2, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = n + 3, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], 'lastSeq', n, unpack(fields))
+if n > 0 then publishEvents(ARGV[2], 1, 3, n + 2) end
 return n
 `;
 
@@ -27,12 +42,12 @@ return n
  * ARGV[1] control JSON: d dedupe key ('' none), dm message id for it, s allowed states csv ('' any),
  *   a expected agentId ('' = nobody; absent = no check), u updatedAt, qr 1 = leave queue (guard: member),
  *   qa score string = join queue, cr 1 = leave agent chats, ca capacity = join agent chats (guard),
- *   m member (conversation id), f field/value pairs to set, x fields to delete
- * ARGV[2..] event JSON, numbered from lastSeq + 1
+ *   m member (conversation id), f field/value pairs to set, x fields to delete, p events channel
+ * ARGV[2..] event JSON, numbered from lastSeq + 1 (published on p once stored)
  * Returns {'appended', lastSeq} | {'duplicate', seq, messageId} | {'conflict', state}
  *   | {'agent_mismatch'} | {'not_queued'} | {'at_capacity'} | {'not_found'}
  */
-export const APPEND_EVENTS = `
+export const APPEND_EVENTS = `${PUBLISH_EVENTS}
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'not_found'} end
 local c = cjson.decode(ARGV[1])
 if c.d ~= '' then
@@ -64,6 +79,7 @@ if c.qr == 1 then redis.call('ZREM', KEYS[4], c.m) end
 if c.qa ~= nil then redis.call('ZADD', KEYS[5], c.qa, c.m) end
 if c.cr == 1 then redis.call('SREM', KEYS[6], c.m) end
 if c.ca ~= nil then redis.call('SADD', KEYS[7], c.m) end
+if n > 0 then publishEvents(c.p, last + 1, 2, #ARGV) end
 return {'appended', tostring(last + n)}
 `;
 
