@@ -36,6 +36,14 @@ export interface SparseVector {
   values: Float32Array;
 }
 
+/** What vectorize can report besides the vector (for the learnt rejector's signals). */
+export interface VectorFacts {
+  /** Whitespace chunks of the normalised text. */
+  chunks: number;
+  /** Occurrences of stem unigrams that are not in the vocabulary. */
+  unknownUnigrams: number;
+}
+
 interface RawFeatures {
   word: string[];
   char: string[];
@@ -156,9 +164,10 @@ export class FeatureSpace {
    * scratch array; a chunk's character n-grams are looked up once and the result is cached, so a
    * message mostly costs one look-up per word instead of one per n-gram.
    */
-  vectorize(text: string, language: Language): SparseVector {
+  vectorize(text: string, language: Language, facts?: VectorFacts): SparseVector {
     const { config, idf } = this.data;
     const { stems, chunks } = analyse(text, language);
+    let unknownUnigrams = 0;
     const counts = (this.counts ??= new Int32Array(this.dimension));
     const indices: number[] = [];
     const values: number[] = [];
@@ -207,7 +216,14 @@ export class FeatureSpace {
     for (const term of wordTerms(stems, config)) {
       const i = this.wordIndex.get(term);
       if (i !== undefined) countKnown(i);
-      else countUnknown(term);
+      else {
+        countUnknown(term);
+        if (term.charCodeAt(0) === 49 && term.charCodeAt(1) === 124) unknownUnigrams++; // "1|"
+      }
+    }
+    if (facts !== undefined) {
+      facts.chunks = chunks.length;
+      facts.unknownUnigrams = unknownUnigrams;
     }
     finishBlock(config.wordWeight, this.data.maxIdfWord);
     for (const chunk of chunks) {

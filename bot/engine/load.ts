@@ -5,9 +5,9 @@ import { deserializeModel, EngineClassifier, type LoadOptions } from './model.js
 
 /** Loads model bytes into a classifier; throws EngineError (MODEL_CORRUPT / MODEL_FORMAT / MODEL_STALE). */
 export function loadModel(bytes: Buffer | Uint8Array, options: LoadOptions = {}): EngineClassifier {
-  const { header, space, linear, neighbours } = deserializeModel(bytes, options);
+  const { header, space, linear, neighbours, counts } = deserializeModel(bytes, options);
   const digest = createHash('sha256').update(bytes).digest('hex');
-  return new EngineClassifier(space, linear, header, digest, neighbours, header.formatVersion);
+  return new EngineClassifier(space, linear, header, digest, neighbours, header.formatVersion, counts);
 }
 
 /** Reads and loads a model file; a missing file is MODEL_NOT_FOUND, other failures name the file. */

@@ -4,15 +4,30 @@ import type { IntentClassifier, RejectThresholds, ScoredIntent } from '../classi
 import { languageSchema, type Language } from '../language.js';
 import { calibrateInto, type Calibration } from './calibration.js';
 import { EngineError } from './errors.js';
-import { FeatureSpace, type FeatureConfig } from './features.js';
+import { FeatureSpace, type FeatureConfig, type SparseVector, type VectorFacts } from './features.js';
 import { scoreInto, type LinearModel } from './linear-svm.js';
 import { NeighbourScorer, topCandidates, type NeighbourIndex } from './neighbours.js';
+import {
+  applyRejector,
+  argmax,
+  intentCountsProblem,
+  REJECTOR_SIGNAL_COUNT,
+  REJECTOR_SIGNALS,
+  rejectorProbability,
+  rejectorSignals,
+  signalContext,
+  type IntentCounts,
+  type SignalContext,
+} from './rejector.js';
 import { normaliseText } from './text.js';
 
 export const ENGINE_NAME = 'tfidf-ovr-svm';
-/** Version 2 adds the nearest-neighbour section; version 1 files (no neighbours) still load. */
-export const FORMAT_VERSION = 2;
-const READABLE_VERSIONS: readonly number[] = [1, 2];
+/**
+ * Version 2 adds the nearest-neighbour section, version 3 the learnt rejector (header.rejector and the
+ * per-intent word counts section); version 1 and 2 files still load and score exactly as before.
+ */
+export const FORMAT_VERSION = 3;
+const READABLE_VERSIONS: readonly number[] = [1, 2, 3];
 /** First 8 bytes of every model file. */
 const MAGIC = Buffer.from('INTENTM\u0001', 'latin1');
 
@@ -51,8 +66,29 @@ const neighboursSchema = z.object({
 });
 export type NeighbourSettings = z.infer<typeof neighboursSchema>;
 
+const rejectorSchema = z.object({
+  /** What the probability is of: the top intent is the right answer (in scope and correctly classified). */
+  target: z.literal('top-intent-right'),
+  /** Signal names, in the order of mean / scale / weights (REJECTOR_SIGNALS). */
+  signals: z.array(z.string()),
+  /** L2 penalty on the standardised weights. */
+  l2: z.number().nonnegative(),
+  /** Logistic regression: P = sigmoid(bias + sum_i weights_i (x_i - mean_i) / scale_i). */
+  mean: z.array(z.number()),
+  scale: z.array(z.number().positive()),
+  weights: z.array(z.number()),
+  bias: z.number(),
+  /** Cross-validation rows it was fitted on: all, top intent right (positives), out-of-scope stand-ins. */
+  rows: z.number().int().nonnegative(),
+  positives: z.number().int().nonnegative(),
+  outOfScope: z.number().int().nonnegative(),
+  /** Entries of the per-intent word counts section. */
+  countsNnz: z.number().int().nonnegative(),
+});
+export type RejectorSettings = z.infer<typeof rejectorSchema>;
+
 const headerSchema = z.object({
-  formatVersion: z.union([z.literal(1), z.literal(2)]),
+  formatVersion: z.union([z.literal(1), z.literal(2), z.literal(3)]),
   engine: z.literal(ENGINE_NAME),
   intentsHash: z.string().regex(/^sha256:[0-9a-f]{64}$/),
   languages: z.array(languageSchema),
@@ -73,6 +109,8 @@ const headerSchema = z.object({
   validation: validationMetricsSchema,
   /** Absent in version 1 files. */
   neighbours: neighboursSchema.nullable().default(null),
+  /** Absent before version 3; null when training kept no rejector (too few cross-validation rows, or turned off). */
+  rejector: rejectorSchema.nullable().default(null),
 });
 export type ModelHeader = z.infer<typeof headerSchema>;
 
@@ -86,6 +124,8 @@ export interface ModelParts {
   linear: LinearModel;
   /** Training vectors by class, for the nearest-neighbour bonus (null: no bonus). */
   neighbours: NeighbourIndex | null;
+  /** Per-intent word counts for the rejector's signals (null: no rejector). */
+  counts: IntentCounts | null;
 }
 
 function alignedInts(bytes: Buffer, offset: number, count: number): Int32Array {
@@ -109,10 +149,12 @@ const pad4 = (n: number) => (4 - (n % 4)) % 4;
  *   | bias f32[classes]
  *   | (version 2, when header.neighbours is set) class row starts i32[classes + 1] | row starts i32[rows + 1]
  *     | indices i32[nnz] | values f32[nnz]
+ *   | (version 3, when header.rejector is set) phrases per class i32[classes] | word feature starts
+ *     i32[wordCount + 1] | class i32[countsNnz] | count i32[countsNnz]
  *   | SHA-256 of every preceding byte (32 bytes).
  */
 export function serializeModel(parts: ModelParts): Buffer {
-  const { space, linear, neighbours } = parts;
+  const { space, linear, neighbours, counts } = parts;
   const vocabulary = Buffer.from(space.data.vocabulary.join('\n'), 'utf8');
   const header: ModelHeader = {
     formatVersion: FORMAT_VERSION,
@@ -128,6 +170,8 @@ export function serializeModel(parts: ModelParts): Buffer {
   length.writeUInt32LE(headerBytes.length);
   const floats = (array: Float32Array | Int32Array) => Buffer.from(array.buffer, array.byteOffset, array.byteLength);
   const neighbourSection = neighbours === null || header.neighbours === null ? [] : [floats(neighbours.classStart), floats(neighbours.rowStart), floats(neighbours.indices), floats(neighbours.values)];
+  const countsSection =
+    counts === null || header.rejector === null ? [] : [floats(counts.classPhrases), floats(counts.featureStart), floats(counts.featureClass), floats(counts.featureCount)];
   const prefixLength = MAGIC.length + 4 + headerBytes.length + vocabulary.length;
   const body = Buffer.concat([
     MAGIC,
@@ -139,6 +183,7 @@ export function serializeModel(parts: ModelParts): Buffer {
     floats(linear.weights),
     floats(linear.bias),
     ...neighbourSection,
+    ...countsSection,
   ]);
   return Buffer.concat([body, createHash('sha256').update(body).digest()]);
 }
@@ -190,8 +235,10 @@ export function deserializeModel(bytes: Buffer | Uint8Array, options: LoadOption
   at += header.vocabularyBytes;
   at += pad4(at);
   const nb = header.formatVersion >= 2 ? header.neighbours : null;
+  const rj = header.formatVersion >= 3 ? header.rejector : null;
   const neighbourWords = nb === null ? 0 : K + 1 + nb.rows + 1 + 2 * nb.nnz;
-  const expectedEnd = at + 4 * (D + D * K + K + neighbourWords);
+  const countWords = rj === null ? 0 : K + header.wordCount + 1 + 2 * rj.countsNnz;
+  const expectedEnd = at + 4 * (D + D * K + K + neighbourWords + countWords);
   if (expectedEnd !== body.length) throw new EngineError('MODEL_CORRUPT', `model payload has ${body.length - at} bytes, expected ${expectedEnd - at}`);
   const vocabulary = D === 0 ? [] : vocabularyText.split('\n');
   if (vocabulary.length !== D) throw new EngineError('MODEL_CORRUPT', `vocabulary has ${vocabulary.length} terms, header says ${D}`);
@@ -213,7 +260,26 @@ export function deserializeModel(bytes: Buffer | Uint8Array, options: LoadOption
     if (classStart[K] !== nb.rows || rowStart[nb.rows] !== nb.nnz || indices.some((i) => i < 0 || i >= D)) {
       throw new EngineError('MODEL_CORRUPT', 'neighbour section is inconsistent with the header');
     }
+    at += 4 * nb.nnz;
     neighbours = { classes: K, classStart, rowStart, indices, values };
+  }
+  let counts: IntentCounts | null = null;
+  if (rj !== null) {
+    const n = REJECTOR_SIGNAL_COUNT;
+    if (rj.signals.join(',') !== REJECTOR_SIGNALS.join(',') || rj.mean.length !== n || rj.scale.length !== n || rj.weights.length !== n || nb === null) {
+      throw new EngineError('MODEL_CORRUPT', 'rejector settings are inconsistent with this build or with the neighbour section');
+    }
+    const W = header.wordCount;
+    const classPhrases = alignedInts(buffer, at, K);
+    at += 4 * K;
+    const featureStart = alignedInts(buffer, at, W + 1);
+    at += 4 * (W + 1);
+    const featureClass = alignedInts(buffer, at, rj.countsNnz);
+    at += 4 * rj.countsNnz;
+    const featureCount = alignedInts(buffer, at, rj.countsNnz);
+    counts = { classes: K, classPhrases, featureStart, featureClass, featureCount };
+    const problem = intentCountsProblem(counts, W);
+    if (problem !== null) throw new EngineError('MODEL_CORRUPT', `intent counts section is inconsistent with the header (${problem})`);
   }
   const space = new FeatureSpace({
     config: header.features as FeatureConfig,
@@ -223,7 +289,7 @@ export function deserializeModel(bytes: Buffer | Uint8Array, options: LoadOption
     maxIdfWord: header.maxIdf,
     maxIdfChar: header.maxIdf,
   });
-  return { header: { ...header, neighbours: nb }, space, linear: { classes: K, dimension: D, weights, bias }, neighbours };
+  return { header: { ...header, neighbours: nb, rejector: rj }, space, linear: { classes: K, dimension: D, weights, bias }, neighbours, counts };
 }
 
 /** The in-process classifier over a trained or loaded model. */
@@ -238,7 +304,11 @@ export class EngineClassifier implements IntentClassifier {
   private readonly calibration: Calibration;
   private readonly scorer: NeighbourScorer | null;
   private readonly candidates: Int32Array;
+  private readonly similarity: Float64Array;
   private readonly neighbourWeight: number;
+  private readonly rejector: { settings: RejectorSettings; context: SignalContext; signals: Float64Array } | null;
+  private readonly facts: VectorFacts = { chunks: 0, unknownUnigrams: 0 };
+  private vector: SparseVector | null = null;
 
   constructor(
     private readonly space: FeatureSpace,
@@ -249,19 +319,33 @@ export class EngineClassifier implements IntentClassifier {
     neighbours: NeighbourIndex | null = null,
     /** Layout version of the file the model came from (loaded version 1 files report 1). */
     fileFormatVersion: number = FORMAT_VERSION,
+    /** Per-intent word counts for the learnt rejector (version 3; null: no rejector). */
+    counts: IntentCounts | null = null,
   ) {
     this.classes = info.classes;
     this.calibration = { scale: info.softmaxScale, noneLogit: info.noneLogit };
     this.thresholds = { minConfidence: info.thresholds.minConfidence, minMargin: info.thresholds.minMargin };
     const hash = info.intentsHash.slice('sha256:'.length, 'sha256:'.length + 12);
     const settings = info.neighbours ?? null;
+    const rejector = info.rejector ?? null;
     this.version = `${ENGINE_NAME}@${fileFormatVersion}:${hash}:${modelDigest.slice(0, 12)}`;
     this.margins = new Float64Array(info.classes.length);
     this.logits = new Float64Array(info.classes.length);
     this.probabilities = new Float64Array(info.classes.length);
+    const useRejector = rejector !== null && counts !== null && neighbours !== null && settings !== null;
     this.neighbourWeight = settings !== null && neighbours !== null ? settings.weight : 0;
-    this.scorer = settings !== null && neighbours !== null && settings.weight > 0 ? new NeighbourScorer(neighbours, space.data.wordCount, settings.normaliser) : null;
+    // The neighbour similarities feed the bonus (weight > 0) and the rejector's signals.
+    this.scorer =
+      settings !== null && neighbours !== null && (settings.weight > 0 || useRejector) ? new NeighbourScorer(neighbours, space.data.wordCount, settings.normaliser) : null;
     this.candidates = new Int32Array(Math.min(settings?.candidates ?? 1, info.classes.length));
+    this.similarity = new Float64Array(this.candidates.length);
+    this.rejector = useRejector
+      ? {
+          settings: rejector,
+          context: signalContext(linear, counts, space.data, null),
+          signals: new Float64Array(REJECTOR_SIGNAL_COUNT),
+        }
+      : null;
   }
 
   /**
@@ -269,7 +353,8 @@ export class EngineClassifier implements IntentClassifier {
    * training phrases of each of the few best-margin intents. Null when the text has no known feature.
    */
   logitsOf(text: string, language: Language): Float64Array | null {
-    const vector = this.space.vectorize(text, language);
+    const vector = this.space.vectorize(text, language, this.facts);
+    this.vector = vector;
     if (vector.indices.length === 0) return null;
     scoreInto(this.linear, vector.indices, vector.values, this.margins);
     this.logits.set(this.margins);
@@ -279,7 +364,9 @@ export class EngineClassifier implements IntentClassifier {
       scorer.load(vector);
       for (let c = 0; c < this.candidates.length; c++) {
         const k = this.candidates[c] as number;
-        if (k >= 0) this.logits[k] = (this.logits[k] as number) + this.neighbourWeight * scorer.best(k);
+        const similarity = k >= 0 ? scorer.best(k) : 0;
+        this.similarity[c] = similarity;
+        if (k >= 0) this.logits[k] = (this.logits[k] as number) + this.neighbourWeight * similarity;
       }
       scorer.clear(vector);
     }
@@ -294,6 +381,17 @@ export class EngineClassifier implements IntentClassifier {
     return this.margins;
   }
 
+  /**
+   * The rejector's probability that the top intent is right, for the message last passed to
+   * logitsOf (after calibrateInto filled the probabilities); null without a rejector.
+   */
+  private inScopeProbability(): number | null {
+    const rejector = this.rejector;
+    if (rejector === null || this.vector === null) return null;
+    rejectorSignals(rejector.context, this.vector, this.facts, this.logits, this.probabilities, this.candidates, this.similarity, rejector.signals);
+    return rejectorProbability(rejector.settings, rejector.signals);
+  }
+
   classify(text: string, language: Language, limit?: number): ScoredIntent[] {
     if (normaliseText(text).length === 0) return [];
     const K = this.classes.length;
@@ -304,6 +402,8 @@ export class EngineClassifier implements IntentClassifier {
       return limit !== undefined && limit < K ? all.slice(0, Math.max(0, limit)) : all;
     }
     calibrateInto(margins, this.calibration, this.probabilities);
+    const q = this.inScopeProbability();
+    if (q !== null) applyRejector(this.probabilities, argmax(this.probabilities), q);
     if (limit !== undefined && limit < K) return this.best(Math.max(0, Math.floor(limit)));
     const result: ScoredIntent[] = new Array(K);
     for (let k = 0; k < K; k++) result[k] = { intent: this.classes[k] as string, confidence: this.probabilities[k] as number };

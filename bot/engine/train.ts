@@ -3,13 +3,29 @@ import type { LabelledPhrase } from '../classifier.js';
 import { languageSchema, type Language } from '../language.js';
 import { calibrateInto, fitCalibration } from './calibration.js';
 import { EngineError } from './errors.js';
-import { DEFAULT_FEATURES, FeatureSpace, toSparseMatrix, type FeatureConfig, type SparseVector } from './features.js';
+import { DEFAULT_FEATURES, FeatureSpace, toSparseMatrix, type FeatureConfig, type SparseVector, type VectorFacts } from './features.js';
 import { intentsHash } from './intents-hash.js';
 import { DEFAULT_SVM, scoreInto, trainOneVsRestSvm, type LinearModel, type SvmOptions } from './linear-svm.js';
 import { OOS } from './metrics.js';
-import { EngineClassifier, serializeModel, type ModelDescription, type NeighbourSettings, type ValidationMetrics } from './model.js';
+import { EngineClassifier, serializeModel, type ModelDescription, type NeighbourSettings, type RejectorSettings, type ValidationMetrics } from './model.js';
 import { buildNeighbourIndex, NEIGHBOUR_CANDIDATES, NeighbourScorer, topCandidates, type NeighbourIndex } from './neighbours.js';
 import { createRandom, hashString, shuffleInPlace } from './random.js';
+import {
+  applyRejector,
+  argmax,
+  buildIntentCounts,
+  fitRejector,
+  REJECTOR_L2,
+  REJECTOR_SIGNAL_COUNT,
+  REJECTOR_SIGNALS,
+  rejectorProbability,
+  rejectorSignals,
+  signalContext,
+  unigramMask,
+  type IntentCounts,
+  type RejectorWeights,
+  type SignalContext,
+} from './rejector.js';
 import { chooseMinConfidence, chooseMinMargin, type ScoredValidation } from './thresholds.js';
 
 export interface TrainOptions {
@@ -38,6 +54,12 @@ export interface TrainOptions {
    * messages (default DEFAULT_TARGET_OOS_RECALL); null maximises (inScopeAccuracy + oosRecall) / 2 instead.
    */
   targetOosRecall?: number | null;
+  /**
+   * Learnt rejector (default true): a logistic regression over per-message signals, fitted on the
+   * cross-validation rows (run in addition when validation data is given), decides the top
+   * confidence; false keeps the calibrated confidence (the version 2 behaviour).
+   */
+  rejector?: boolean;
 }
 
 /**
@@ -47,7 +69,7 @@ export interface TrainOptions {
 export const DEFAULT_TARGET_OOS_RECALL = 0.8;
 
 /** Bumped whenever a change to training changes what a model decides for the same data and options. */
-export const TRAINER_REVISION = 3;
+export const TRAINER_REVISION = 4;
 
 /** Identifies how a model was fitted, so a model file from another trainer or other options is retrained. */
 export function trainerFingerprint(options: TrainOptions = {}): string {
@@ -61,6 +83,7 @@ export function trainerFingerprint(options: TrainOptions = {}): string {
     features: options.features ?? null,
     svm: options.svm ?? null,
     neighbourWeights: options.neighbourWeights ?? null,
+    rejector: options.rejector ?? true,
   };
   return `r${TRAINER_REVISION} ${JSON.stringify(described)}`;
 }
@@ -73,7 +96,12 @@ export interface TrainingMetrics extends ValidationMetrics {
   trainMs: number;
   classes: number;
   dimension: number;
+  /** The learnt rejector's fitting rows (null: no rejector, the calibrated confidence decides). */
+  rejector: { rows: number; positives: number; outOfScope: number } | null;
 }
+
+/** The rejector is fitted only with at least this many rows whose top intent is right, and as many that are not. */
+export const REJECTOR_MIN_ROWS = 10;
 
 export interface TrainedModel {
   readonly classifier: EngineClassifier;
@@ -94,6 +122,7 @@ function checkPhrases(phrases: readonly LabelledPhrase[], what: string): void {
 
 interface Row {
   vector: SparseVector;
+  facts: VectorFacts;
   /** Class index in the full class list, or -1 for out-of-scope. */
   gold: number;
 }
@@ -105,6 +134,23 @@ interface ScoredRows {
   /** Per row: the candidate intents for the neighbour bonus and their best similarity. */
   candidates: Int32Array[];
   similarity: Float64Array[];
+  /** Per row: the vector and facts, and the model context the rejector's signals are read with. */
+  rows: Row[];
+  contexts: SignalContext[];
+  /** Per row: the cross-validation run that scored it (-1: given validation data). */
+  runs: number[];
+}
+
+const emptyScored = (): ScoredRows => ({ margins: [], gold: [], candidates: [], similarity: [], rows: [], contexts: [], runs: [] });
+
+function appendScored(to: ScoredRows, part: ScoredRows): void {
+  to.margins.push(...part.margins);
+  to.gold.push(...part.gold);
+  to.candidates.push(...part.candidates);
+  to.similarity.push(...part.similarity);
+  to.rows.push(...part.rows);
+  to.contexts.push(...part.contexts);
+  to.runs.push(...part.runs);
 }
 
 function scoreRows(
@@ -113,9 +159,11 @@ function scoreRows(
   rows: readonly Row[],
   forceOos: (row: Row) => boolean,
   scorer: NeighbourScorer,
+  context: SignalContext,
+  run = -1,
 ): ScoredRows {
   const position = new Map(subClasses.map((c, k) => [c, k]));
-  const scored: ScoredRows = { margins: [], gold: [], candidates: [], similarity: [] };
+  const scored = emptyScored();
   for (const row of rows) {
     const out = new Float64Array(model.classes);
     const top = new Int32Array(Math.min(NEIGHBOUR_CANDIDATES, model.classes)).fill(-1);
@@ -130,6 +178,9 @@ function scoreRows(
     scored.margins.push(out);
     scored.candidates.push(top);
     scored.similarity.push(similarity);
+    scored.rows.push(row);
+    scored.contexts.push(context);
+    scored.runs.push(run);
     const k = row.gold >= 0 && !forceOos(row) ? position.get(row.gold) : undefined;
     scored.gold.push(k ?? -1);
   }
@@ -146,15 +197,54 @@ function neighbourIndexOf(rows: readonly Row[], classes: readonly number[], word
   );
 }
 
-/** Calibration, thresholds and validation figures for one neighbour weight. */
-function assess(scored: ScoredRows, weight: number, targetOosRecall: number | null) {
-  const logits = scored.margins.map((m, i) => {
+function intentCountsOf(rows: readonly Row[], classes: readonly number[], wordCount: number): IntentCounts {
+  const position = new Map(classes.map((c, k) => [c, k]));
+  return buildIntentCounts(
+    rows.map((r) => r.vector),
+    rows.map((r) => position.get(r.gold) ?? -1),
+    classes.length,
+    wordCount,
+  );
+}
+
+/** Logits of scored rows with neighbour bonus weight `weight` on their candidates. */
+function logitsWith(scored: ScoredRows, weight: number): Float64Array[] {
+  return scored.margins.map((m, i) => {
     const out = Float64Array.from(m);
     const top = scored.candidates[i] as Int32Array;
     const similarity = scored.similarity[i] as Float64Array;
     for (let c = 0; c < top.length; c++) if ((top[c] as number) >= 0) out[top[c] as number] = (out[top[c] as number] as number) + weight * (similarity[c] as number);
     return out;
   });
+}
+
+/** Top and runner-up of confidences (ties: the lower index first, as the classifier sorts). */
+function topTwo(p: Float64Array): { first: number; second: number } {
+  let first = 0;
+  let second = -1;
+  for (let k = 1; k < p.length; k++) {
+    if ((p[k] as number) > (p[first] as number)) {
+      second = first;
+      first = k;
+    } else if (second < 0 || (p[k] as number) > (p[second] as number)) second = k;
+  }
+  return { first, second };
+}
+
+function toScoredValidation(p: Float64Array, g: number): ScoredValidation {
+  const { first, second } = topTwo(p);
+  return {
+    oos: g < 0,
+    top: p[first] as number,
+    second: second >= 0 ? (p[second] as number) : 0,
+    topRight: g >= 0 && first === g,
+    secondRight: g >= 0 && second === g,
+  };
+}
+
+/** Calibration, thresholds and validation figures for one neighbour weight. */
+function assess(scored: ScoredRows, weight: number, targetOosRecall: number | null) {
+  const logits = logitsWith(scored, weight);
   const gold = scored.gold;
   const calibration = fitCalibration(logits, gold);
   const scoredValidation: ScoredValidation[] = [];
@@ -163,32 +253,37 @@ function assess(scored: ScoredRows, weight: number, targetOosRecall: number | nu
   logits.forEach((m, i) => {
     const p = new Float64Array(m.length);
     calibrateInto(m, calibration, p);
-    let first = 0;
-    let second = -1;
-    for (let k = 1; k < p.length; k++) {
-      if ((p[k] as number) > (p[first] as number)) {
-        second = first;
-        first = k;
-      } else if (second < 0 || (p[k] as number) > (p[second] as number)) second = k;
-    }
     const g = gold[i] as number;
+    const row = toScoredValidation(p, g);
     if (g >= 0) {
       nll -= Math.log(Math.max(1e-12, p[g] as number));
-      if (first === g) closedRight++;
+      if (row.topRight) closedRight++;
     }
-    scoredValidation.push({
-      oos: g < 0,
-      top: p[first] as number,
-      second: second >= 0 ? (p[second] as number) : 0,
-      topRight: g >= 0 && first === g,
-      secondRight: g >= 0 && second === g,
-    });
+    scoredValidation.push(row);
   });
   const confidence = chooseMinConfidence(scoredValidation, targetOosRecall);
   const inScopeCount = gold.filter((g) => g >= 0).length;
   const objective =
     confidence.oosRecall === null ? (inScopeCount === 0 ? 0 : closedRight / inScopeCount) : (confidence.inScopeAccuracy + confidence.oosRecall) / 2;
-  return { weight, calibration, scoredValidation, nll, closedRight, confidence, objective };
+  return { weight, logits, calibration, scoredValidation, nll, closedRight, confidence, objective };
+}
+
+/**
+ * The rejector's signals of scored rows (rows without a known feature are skipped: the classifier
+ * gives them a flat 1/K without asking the rejector), with the calibrated confidences they were read on.
+ */
+function signalsOf(scored: ScoredRows, logits: readonly Float64Array[], calibration: { scale: number; noneLogit: number | null }) {
+  const out: { index: number; signals: Float64Array; probabilities: Float64Array }[] = [];
+  scored.rows.forEach((row, i) => {
+    if (row.vector.indices.length === 0) return;
+    const l = logits[i] as Float64Array;
+    const p = new Float64Array(l.length);
+    calibrateInto(l, calibration, p);
+    const signals = new Float64Array(REJECTOR_SIGNAL_COUNT);
+    rejectorSignals(scored.contexts[i] as SignalContext, row.vector, row.facts, l, p, scored.candidates[i] as Int32Array, scored.similarity[i] as Float64Array, signals);
+    out.push({ index: i, signals, probabilities: p });
+  });
+  return out;
 }
 
 function trainOn(rows: readonly Row[], classes: readonly number[], dimension: number, svm: SvmOptions): LinearModel {
@@ -211,6 +306,7 @@ export function trainModel(phrases: readonly LabelledPhrase[], options: TrainOpt
   if (targetOosRecall !== null && !(targetOosRecall > 0 && targetOosRecall <= 1)) {
     throw new EngineError('TRAINING_DATA_INVALID', `targetOosRecall must be in (0, 1] or null, got ${targetOosRecall}`);
   }
+  const useRejector = options.rejector ?? true;
   const features: FeatureConfig = { ...DEFAULT_FEATURES, ...options.features };
   const svm: SvmOptions = { ...DEFAULT_SVM, ...options.svm, seed };
   const inScope = phrases.filter((p) => p.intent !== OOS && p.text.trim().length > 0);
@@ -221,27 +317,22 @@ export function trainModel(phrases: readonly LabelledPhrase[], options: TrainOpt
   const allClasses = classNames.map((_, i) => i);
 
   const space = FeatureSpace.fit(inScope, features);
-  const rows: Row[] = inScope.map((p) => ({ vector: space.vectorize(p.text, p.language), gold: classIndex.get(p.intent) as number }));
-  const linear = trainOn(rows, allClasses, space.dimension, svm);
-  const neighbours = neighbourIndexOf(rows, allClasses, space.data.wordCount);
-  const normaliser = features.wordWeight > 0 ? features.wordWeight : 1;
-
-  // Validation margins: from the final model on given validation data, or from fold models.
-  const scored: ScoredRows = { margins: [], gold: [], candidates: [], similarity: [] };
-  const append = (part: ScoredRows) => {
-    scored.margins.push(...part.margins);
-    scored.gold.push(...part.gold);
-    scored.candidates.push(...part.candidates);
-    scored.similarity.push(...part.similarity);
+  const W = space.data.wordCount;
+  const unigram = unigramMask(space.data.vocabulary, W);
+  const toRow = (p: LabelledPhrase, gold: number): Row => {
+    const facts: VectorFacts = { chunks: 0, unknownUnigrams: 0 };
+    return { vector: space.vectorize(p.text, p.language, facts), facts, gold };
   };
-  let method: ValidationMetrics['method'] = 'none';
-  if (options.validation && options.validation.length > 0) {
-    method = 'given';
-    const valRows: Row[] = options.validation
-      .filter((p) => p.text.trim().length > 0)
-      .map((p) => ({ vector: space.vectorize(p.text, p.language), gold: p.intent === OOS ? -1 : (classIndex.get(p.intent) ?? -1) }));
-    append(scoreRows(linear, allClasses, valRows, () => false, new NeighbourScorer(neighbours, space.data.wordCount, normaliser)));
-  } else {
+  const rows: Row[] = inScope.map((p) => toRow(p, classIndex.get(p.intent) as number));
+  const linear = trainOn(rows, allClasses, space.dimension, svm);
+  const neighbours = neighbourIndexOf(rows, allClasses, W);
+  const normaliser = features.wordWeight > 0 ? features.wordWeight : 1;
+  const counts = intentCountsOf(rows, allClasses, W);
+  const finalContext = signalContext(linear, counts, space.data, null, unigram);
+
+  // Cross-validation: a seeded tenth of the intents held out of each run stands in for out-of-scope.
+  const crossValidate = (): ScoredRows => {
+    const scored = emptyScored();
     const folds = Math.max(2, Math.trunc(options.folds ?? 5));
     const runs = Math.min(folds, Math.max(1, Math.trunc(options.foldRuns ?? 2)));
     const random = createRandom((seed ^ 0x5bd1e995) >>> 0);
@@ -252,7 +343,7 @@ export function trainModel(phrases: readonly LabelledPhrase[], options: TrainOpt
     const intentOrder = [...allClasses];
     shuffleInPlace(intentOrder, random);
     const heldPerRun = classNames.length >= 3 ? Math.max(1, Math.round((options.heldOutIntentFraction ?? 0.1) * classNames.length)) : 0;
-    const oosRows: Row[] = outOfScope.map((p) => ({ vector: space.vectorize(p.text, p.language), gold: -1 }));
+    const oosRows: Row[] = outOfScope.map((p) => toRow(p, -1));
     for (let run = 0; run < runs; run++) {
       const heldOut = new Set<number>();
       for (let j = 0; j < heldPerRun; j++) heldOut.add(intentOrder[(run * heldPerRun + j) % intentOrder.length] as number);
@@ -260,11 +351,35 @@ export function trainModel(phrases: readonly LabelledPhrase[], options: TrainOpt
       const subClasses = allClasses.filter((c) => !heldOut.has(c) && trainRows.some((r) => r.gold === c));
       if (subClasses.length === 0) continue;
       const subModel = trainOn(trainRows, subClasses, space.dimension, { ...svm, seed: seed + run + 1 });
-      const subScorer = new NeighbourScorer(neighbourIndexOf(trainRows, subClasses, space.data.wordCount), space.data.wordCount, normaliser);
+      const subScorer = new NeighbourScorer(neighbourIndexOf(trainRows, subClasses, W), W, normaliser);
+      // The vocabulary was fitted on every phrase: features absent from this fold's training rows
+      // (the held-out intents' own words among them) count as unknown for the rejector's signals.
+      let context = finalContext;
+      if (useRejector) {
+        const seen = new Uint8Array(space.dimension);
+        for (const r of trainRows) for (const j of r.vector.indices) seen[j] = 1;
+        context = signalContext(subModel, intentCountsOf(trainRows, subClasses, W), space.data, seen, unigram);
+      }
       const evalRows = [...rows.filter((r, i) => fold[i] === run || heldOut.has(r.gold)), ...oosRows];
-      append(scoreRows(subModel, subClasses, evalRows, (r) => heldOut.has(r.gold), subScorer));
-      method = 'cross-validation';
+      appendScored(scored, scoreRows(subModel, subClasses, evalRows, (r) => heldOut.has(r.gold), subScorer, context, run));
     }
+    return scored;
+  };
+
+  // Validation margins: from the final model on given validation data, or from fold models.
+  let scored = emptyScored();
+  let method: ValidationMetrics['method'] = 'none';
+  let crossValidated: ScoredRows | null = null;
+  if (options.validation && options.validation.length > 0) {
+    method = 'given';
+    const valRows: Row[] = options.validation
+      .filter((p) => p.text.trim().length > 0)
+      .map((p) => toRow(p, p.intent === OOS ? -1 : (classIndex.get(p.intent) ?? -1)));
+    appendScored(scored, scoreRows(linear, allClasses, valRows, () => false, new NeighbourScorer(neighbours, W, normaliser), finalContext));
+  } else {
+    scored = crossValidate();
+    crossValidated = scored;
+    if (scored.margins.length > 0) method = 'cross-validation';
   }
 
   const gold = scored.gold;
@@ -274,7 +389,73 @@ export function trainModel(phrases: readonly LabelledPhrase[], options: TrainOpt
   const assessed = weights.map((w) => assess(scored, w, targetOosRecall));
   let chosen = assessed[0] as ReturnType<typeof assess>;
   for (const a of assessed) if (a.objective > chosen.objective + 1e-12 || (a.objective === chosen.objective && a.weight < chosen.weight)) chosen = a;
-  const { calibration, scoredValidation, nll, closedRight, confidence } = chosen;
+  const { calibration, nll, closedRight } = chosen;
+  let { scoredValidation, confidence } = chosen;
+
+  // The learnt rejector: fitted on cross-validation rows (held-out intents and oos lines as the
+  // negatives, with the bonus weight chosen above and a calibration fitted on those rows), then it
+  // replaces the top confidence of the validation messages and the thresholds are chosen on that.
+  let rejector: RejectorSettings | null = null;
+  if (useRejector && scored.margins.length > 0) {
+    const cv = crossValidated ?? crossValidate();
+    const cvLogits = cv === scored ? chosen.logits : logitsWith(cv, chosen.weight);
+    const cvCalibration = cv === scored ? calibration : fitCalibration(cvLogits, cv.gold);
+    const fitRows = signalsOf(cv, cvLogits, cvCalibration);
+    const labels = fitRows.map((r) => (argmax(r.probabilities) === (cv.gold[r.index] as number) ? 1 : 0));
+    const enough = (ys: readonly number[]) => {
+      const positives = ys.reduce<number>((sum, y) => sum + y, 0);
+      return positives >= REJECTOR_MIN_ROWS && ys.length - positives >= REJECTOR_MIN_ROWS;
+    };
+    const positives = labels.reduce<number>((sum, y) => sum + y, 0);
+    if (enough(labels)) {
+      const fitted = fitRejector(
+        fitRows.map((r) => r.signals),
+        labels,
+        REJECTOR_L2,
+      );
+      // Without given validation data the thresholds are chosen on the same cross-validation rows:
+      // each run's rows are then scored by a rejector fitted on the other runs' rows (cross-fitting),
+      // so the threshold is not set on the rejector's own training rows. Given validation data is
+      // scored by the rejector fitted on all rows.
+      const rejectorOfRow = new Map<number, RejectorWeights>();
+      if (cv === scored) {
+        const runIds = [...new Set(fitRows.map((r) => cv.runs[r.index] as number))].sort((a, b) => a - b);
+        for (const run of runIds.length > 1 ? runIds : []) {
+          const others = fitRows.map((r, i) => ((cv.runs[r.index] as number) !== run ? i : -1)).filter((i) => i >= 0);
+          const ys = others.map((i) => labels[i] as number);
+          if (!enough(ys)) continue;
+          const crossFitted = fitRejector(
+            others.map((i) => (fitRows[i] as (typeof fitRows)[number]).signals),
+            ys,
+            REJECTOR_L2,
+          );
+          for (const r of fitRows) if ((cv.runs[r.index] as number) === run) rejectorOfRow.set(r.index, crossFitted);
+        }
+      }
+      rejector = {
+        target: 'top-intent-right',
+        signals: [...REJECTOR_SIGNALS],
+        l2: REJECTOR_L2,
+        ...fitted,
+        rows: fitRows.length,
+        positives,
+        outOfScope: fitRows.filter((r) => (cv.gold[r.index] as number) < 0).length,
+        countsNnz: counts.featureClass.length,
+      };
+      const fittedRejector = rejector;
+      const validationSignals = signalsOf(scored, chosen.logits, calibration);
+      const K = classNames.length;
+      const byIndex = new Map(validationSignals.map((r) => [r.index, r]));
+      scoredValidation = scored.gold.map((g, i) => {
+        const row = byIndex.get(i);
+        if (row === undefined) return toScoredValidation(new Float64Array(K).fill(1 / K), g);
+        const p = Float64Array.from(row.probabilities);
+        applyRejector(p, argmax(p), rejectorProbability(rejectorOfRow.get(i) ?? fittedRejector, row.signals));
+        return toScoredValidation(p, g);
+      });
+      confidence = chooseMinConfidence(scoredValidation, targetOosRecall);
+    }
+  }
   const minMargin = chooseMinMargin(scoredValidation, confidence.minConfidence);
   const oosCount = scoredValidation.filter((r) => r.oos).length;
   const validation: ValidationMetrics = {
@@ -286,7 +467,8 @@ export function trainModel(phrases: readonly LabelledPhrase[], options: TrainOpt
     oosCount,
     negativeLogLikelihood: inScopeIdx.length === 0 ? null : nll / inScopeIdx.length,
   };
-  const useNeighbours = chosen.weight > 0;
+  // The rejector reads the neighbour similarities, so the index is kept with it even at weight 0.
+  const useNeighbours = chosen.weight > 0 || rejector !== null;
   const neighbourSettings: NeighbourSettings | null = useNeighbours
     ? {
         weight: chosen.weight,
@@ -312,16 +494,24 @@ export function trainModel(phrases: readonly LabelledPhrase[], options: TrainOpt
     thresholds: { minConfidence: confidence.minConfidence, minMargin, method: confidence.method },
     validation,
     neighbours: neighbourSettings,
+    rejector,
   };
   const kept = useNeighbours ? neighbours : null;
-  const bytes = serializeModel({ header, space, linear, neighbours: kept });
+  const keptCounts = rejector !== null ? counts : null;
+  const bytes = serializeModel({ header, space, linear, neighbours: kept, counts: keptCounts });
   const digest = createHash('sha256').update(bytes).digest('hex');
-  const classifier = new EngineClassifier(space, linear, header, digest, kept);
+  const classifier = new EngineClassifier(space, linear, header, digest, kept, undefined, keptCounts);
   const trainMs = performance.now() - started;
   return {
     classifier,
     header,
-    metrics: { ...validation, trainMs, classes: classNames.length, dimension: space.dimension },
+    metrics: {
+      ...validation,
+      trainMs,
+      classes: classNames.length,
+      dimension: space.dimension,
+      rejector: rejector === null ? null : { rows: rejector.rows, positives: rejector.positives, outOfScope: rejector.outOfScope },
+    },
     serialize: () => Buffer.from(bytes),
   };
 }

@@ -73,7 +73,7 @@ describe('engine training and classification', () => {
     expect(model.header.validation.method).toBe('cross-validation');
     expect(model.classifier.thresholds.minConfidence).toBeGreaterThan(0);
     expect(model.classifier.thresholds.minConfidence).toBeLessThanOrEqual(1);
-    expect(model.classifier.version).toMatch(/^tfidf-ovr-svm@[12]:[0-9a-f]{12}:[0-9a-f]{12}$/);
+    expect(model.classifier.version).toMatch(/^tfidf-ovr-svm@3:[0-9a-f]{12}:[0-9a-f]{12}$/);
   });
 
   it('uses given validation data (with oos) instead of cross-validation', () => {
@@ -91,12 +91,16 @@ describe('engine training and classification', () => {
     const tried = model.header.neighbours?.tried.map((t) => t.weight) ?? [];
     if (model.header.neighbours !== null) {
       expect(tried).toContain(model.header.neighbours.weight);
-      expect(model.header.neighbours.weight).toBeGreaterThan(0);
-      expect(model.classifier.version).toMatch(/@2:/);
+      expect(model.header.neighbours.weight).toBeGreaterThanOrEqual(0);
+      expect(model.classifier.version).toMatch(/@3:/);
     }
+    // Weight 0: no bonus, but the index stays for the rejector's similarity signals.
     const plain = trainModel(phrases, { seed: 7, neighbourWeights: [0] });
-    expect(plain.header.neighbours).toBeNull();
-    expect(plain.classifier.version).toMatch(/@2:/);
+    expect(plain.header.neighbours?.weight).toBe(0);
+    expect(plain.header.rejector).not.toBeNull();
+    const bare = trainModel(phrases, { seed: 7, neighbourWeights: [0], rejector: false });
+    expect(bare.header.neighbours).toBeNull();
+    expect(bare.classifier.version).toMatch(/@3:/);
     const forced = trainModel(phrases, { seed: 7, neighbourWeights: [2] });
     expect(forced.header.neighbours?.weight).toBe(2);
     const reloaded = loadModel(forced.serialize());
