@@ -121,7 +121,11 @@ async function main(): Promise<void> {
   const engineOos = trainModel(protocol.train, { seed: ENGINE_SEED, validation: protocol.val });
   rows.push(engineRow('engine (tf-idf + ovr svm)', 'oos', engineOos, protocol.test));
 
-  // Same protocol without the nearest-neighbour bonus (the version 1 engine), for comparison.
+  // Same protocol without the learnt rejector (the version 2 engine: the calibrated confidence decides), for comparison.
+  const engineOosNoRejector = trainModel(protocol.train, { seed: ENGINE_SEED, validation: protocol.val, rejector: false });
+  rows.push(engineRow('engine without learnt rejector (version 2)', 'oos', engineOosNoRejector, protocol.test));
+
+  // Same protocol without the nearest-neighbour bonus (its similarities still feed the rejector), for comparison.
   const engineOosPlain = trainModel(protocol.train, { seed: ENGINE_SEED, validation: protocol.val, neighbourWeights: [0] });
   rows.push(engineRow('engine without neighbour bonus', 'oos', engineOosPlain, protocol.test));
 
@@ -131,8 +135,6 @@ async function main(): Promise<void> {
       const top = classifier.classify(p.text, p.language)[0];
       return { gold: p.intent, intent: top?.intent ?? null, confidence: top?.confidence ?? 0 };
     });
-  const valTop = topOf(engineOos.classifier, protocol.val);
-  const testTop = topOf(engineOos.classifier, protocol.test);
   const at = (scored: ReturnType<typeof topOf>, threshold: number) => {
     const inScope = scored.filter((s) => s.gold !== OOS);
     const oos = scored.filter((s) => s.gold === OOS);
@@ -143,15 +145,22 @@ async function main(): Promise<void> {
       wrongAnswerRate: scored.filter((s) => answered(s) && s.intent !== s.gold).length / scored.length,
     };
   };
-  const valOos = valTop.filter((s) => s.gold === OOS).map((s) => s.confidence).sort((a, b) => a - b);
-  const curve = [0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95].map((target) => {
-    const k = Math.min(valOos.length - 1, Math.ceil(target * valOos.length) - 1);
-    const threshold = Math.min(1, (valOos[k] as number) + 1e-9);
-    return { target, threshold, val: at(valTop, threshold), test: at(testTop, threshold) };
-  });
-  const chosen = engineOos.classifier.thresholds.minConfidence;
-  curve.push({ target: NaN, threshold: chosen, val: at(valTop, chosen), test: at(testTop, chosen) });
-  curve.sort((a, b) => a.threshold - b.threshold);
+  const curveOf = (classifier: IntentClassifier) => {
+    const valTop = topOf(classifier, protocol.val);
+    const testTop = topOf(classifier, protocol.test);
+    const valOos = valTop.filter((s) => s.gold === OOS).map((s) => s.confidence).sort((a, b) => a - b);
+    const points = [0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95].map((target) => {
+      const k = Math.min(valOos.length - 1, Math.ceil(target * valOos.length) - 1);
+      const threshold = Math.min(1, (valOos[k] as number) + 1e-9);
+      return { target, threshold, val: at(valTop, threshold), test: at(testTop, threshold) };
+    });
+    const chosen = classifier.thresholds.minConfidence;
+    points.push({ target: NaN, threshold: chosen, val: at(valTop, chosen), test: at(testTop, chosen) });
+    points.sort((a, b) => a.threshold - b.threshold);
+    return points;
+  };
+  const curve = curveOf(engineOos.classifier);
+  const curveNoRejector = curveOf(engineOosNoRejector.classifier);
 
   const summary = {
     dataset: 'banking77',
@@ -160,7 +169,9 @@ async function main(): Promise<void> {
     oosProtocol: { seed: PROTOCOL_SEED, heldOutIntents: protocol.heldOut, train: protocol.train.length, val: protocol.val.length, testOos: protocol.test.filter((p) => p.intent === OOS).length },
     rows: rows.map((r) => ({ ...r, trainMs: Math.round(r.trainMs), classifyP50Us: Number(r.classifyP50Us.toFixed(1)), classifyP99Us: Number(r.classifyP99Us.toFixed(1)) })),
     neighbours: { closedSet: engineClosed.header.neighbours, oos: engineOos.header.neighbours },
+    rejector: { closedSet: engineClosed.metrics.rejector, oos: engineOos.metrics.rejector },
     curve,
+    curveNoRejector,
   };
   process.stdout.write(`${JSON.stringify(summary)}\n`);
 
@@ -174,17 +185,20 @@ async function main(): Promise<void> {
   ].join('\n');
   const tried = (settings: typeof engineOos.header.neighbours) =>
     settings === null ? 'none chosen (weight 0)' : settings.tried.map((t) => `${t.weight}: ${t.objective.toFixed(4)}`).join(', ') + ` -> weight ${settings.weight}`;
-  const curveTable = [
-    '| rule (set on validation) | threshold | val in-scope acc. | val OOS recall | test in-scope acc. | test OOS recall | test wrong answers |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
-    ...curve.map(
-      (c) =>
-        `| ${Number.isNaN(c.target) ? '**the engine\'s choice (val OOS recall ≥ 0.8, lowest such threshold)**' : `val OOS recall ≥ ${c.target}`} | ${c.threshold.toFixed(3)} | ${fmt(c.val.inScopeAccuracy)} | ${fmt(c.val.oosRecall)} | ${fmt(c.test.inScopeAccuracy)} | ${fmt(c.test.oosRecall)} | ${fmt(c.test.wrongAnswerRate)} |`,
-    ),
-  ].join('\n');
+  const curveTable = (points: typeof curve) =>
+    [
+      '| rule (set on validation) | threshold | val in-scope acc. | val OOS recall | test in-scope acc. | test OOS recall | test wrong answers |',
+      '| --- | --- | --- | --- | --- | --- | --- |',
+      ...points.map(
+        (c) =>
+          `| ${Number.isNaN(c.target) ? '**the engine\'s choice (val OOS recall ≥ 0.8, lowest such threshold)**' : `val OOS recall ≥ ${c.target}`} | ${c.threshold.toFixed(3)} | ${fmt(c.val.inScopeAccuracy)} | ${fmt(c.val.oosRecall)} | ${fmt(c.test.inScopeAccuracy)} | ${fmt(c.test.oosRecall)} | ${fmt(c.test.wrongAnswerRate)} |`,
+      ),
+    ].join('\n');
+  const rejectorRows = (m: TrainedModel) =>
+    m.metrics.rejector === null ? 'none' : `${m.metrics.rejector.rows} rows (${m.metrics.rejector.positives} with the top intent right, ${m.metrics.rejector.outOfScope} out-of-scope stand-ins)`;
   const body = `BANKING77 (${train.length} train / ${test.length} test phrases, 77 intents), one process, this machine (2 shared cores).
 
-- **closed set**: train on the whole train file, test on the whole test file. The engine fits its temperature and threshold by cross-validation on the training file (2 of 5 folds, a tenth of the intents held out per fold); natural's Bayes (defaults) answers everything.
+- **closed set**: train on the whole train file, test on the whole test file. The engine fits its temperature, its learnt rejector and its threshold by cross-validation on the training file (2 of 5 folds, a tenth of the intents held out per fold); natural's Bayes (defaults) answers everything.
 - **oos**: a seeded tenth of the intents (${protocol.heldOut.length}, seed ${PROTOCOL_SEED}: ${protocol.heldOut.join(', ')}) is never trained; a stratified tenth of the train file is carved out as validation; held-out intents are relabelled \`oos\` in validation and test (${summary.oosProtocol.testOos} of ${test.length} test messages). Both models choose their reject threshold on that validation split.
 - accuracy and macro F1 are closed-set top-1 over in-scope messages; in-scope acc. = right intent and answered; wrong answers = answered with a wrong intent, over all messages.
 - Targets on the oos protocol: OOS recall ≥ 0.80 with in-scope accuracy ≥ 0.85 and wrong answers ≤ 0.05. Closed-set goal: accuracy ≥ 0.937 (scikit-learn TF-IDF + LinearSVC baseline 0.912).
@@ -193,9 +207,15 @@ ${table}
 
 Nearest-neighbour bonus weight, validation objective per weight tried: closed set (cross-validation) ${tried(engineClosed.header.neighbours)}; oos ${tried(engineOos.header.neighbours)}.
 
+Learnt rejector, cross-validation rows it was fitted on: closed set ${rejectorRows(engineClosed)}; oos ${rejectorRows(engineOos)}.
+
 Trade-off on the oos protocol (engine; the threshold is set on validation for each target recall, then applied unchanged to test):
 
-${curveTable}`;
+${curveTable(curve)}
+
+The same for the engine without the learnt rejector (version 2, the calibrated confidence decides):
+
+${curveTable(curveNoRejector)}`;
   await recordBenchmark('intents', 'npm run bench:intents', body);
 }
 
