@@ -18,6 +18,8 @@ const PROTOCOL_SEED = 77;
 const HELD_OUT_FRACTION = 0.1;
 const VAL_FRACTION = 0.1;
 const ENGINE_SEED = 1;
+/** Test OOS recalls at which the engine with and without the learnt rejector are compared. */
+const EQUAL_TEST_RECALLS = [0.7, 0.75, 0.8, 0.825, 0.85];
 
 /** The out-of-scope protocol: held-out intents never trained, relabelled oos in val and test; val carved from train. */
 export function oosProtocol(train: readonly LabelledPhrase[], test: readonly LabelledPhrase[]) {
@@ -145,22 +147,29 @@ async function main(): Promise<void> {
       wrongAnswerRate: scored.filter((s) => answered(s) && s.intent !== s.gold).length / scored.length,
     };
   };
+  /** The lowest threshold that declines `recall` of the out-of-scope messages of `scored`. */
+  const thresholdFor = (scored: ReturnType<typeof topOf>, recall: number) => {
+    const oos = scored.filter((s) => s.gold === OOS).map((s) => s.confidence).sort((a, b) => a - b);
+    const k = Math.min(oos.length - 1, Math.ceil(recall * oos.length) - 1);
+    return Math.min(1, (oos[k] as number) + 1e-9);
+  };
   const curveOf = (classifier: IntentClassifier) => {
     const valTop = topOf(classifier, protocol.val);
     const testTop = topOf(classifier, protocol.test);
-    const valOos = valTop.filter((s) => s.gold === OOS).map((s) => s.confidence).sort((a, b) => a - b);
     const points = [0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95].map((target) => {
-      const k = Math.min(valOos.length - 1, Math.ceil(target * valOos.length) - 1);
-      const threshold = Math.min(1, (valOos[k] as number) + 1e-9);
+      const threshold = thresholdFor(valTop, target);
       return { target, threshold, val: at(valTop, threshold), test: at(testTop, threshold) };
     });
     const chosen = classifier.thresholds.minConfidence;
     points.push({ target: NaN, threshold: chosen, val: at(valTop, chosen), test: at(testTop, chosen) });
     points.sort((a, b) => a.threshold - b.threshold);
-    return points;
+    // Thresholds set on test itself, at equal test recall: only to compare the two engines'
+    // rejection signals, since their validation-set thresholds land at different test recalls.
+    const equalRecall = EQUAL_TEST_RECALLS.map((recall) => ({ recall, inScopeAccuracy: at(testTop, thresholdFor(testTop, recall)).inScopeAccuracy }));
+    return { points, equalRecall };
   };
-  const curve = curveOf(engineOos.classifier);
-  const curveNoRejector = curveOf(engineOosNoRejector.classifier);
+  const { points: curve, equalRecall } = curveOf(engineOos.classifier);
+  const { points: curveNoRejector, equalRecall: equalRecallNoRejector } = curveOf(engineOosNoRejector.classifier);
 
   const summary = {
     dataset: 'banking77',
@@ -172,6 +181,7 @@ async function main(): Promise<void> {
     rejector: { closedSet: engineClosed.metrics.rejector, oos: engineOos.metrics.rejector },
     curve,
     curveNoRejector,
+    equalRecall: { rejector: equalRecall, version2: equalRecallNoRejector },
   };
   process.stdout.write(`${JSON.stringify(summary)}\n`);
 
@@ -215,7 +225,14 @@ ${curveTable(curve)}
 
 The same for the engine without the learnt rejector (version 2, the calibrated confidence decides):
 
-${curveTable(curveNoRejector)}`;
+${curveTable(curveNoRejector)}
+
+The two rejection signals at equal test OOS recall (the threshold set on test itself, for this comparison only: the engines' validation thresholds land at different test recalls):
+
+| test OOS recall | ${EQUAL_TEST_RECALLS.join(' | ')} |
+| --- | ${EQUAL_TEST_RECALLS.map(() => '---').join(' | ')} |
+| in-scope accuracy, version 2 engine | ${equalRecallNoRejector.map((e) => fmt(e.inScopeAccuracy)).join(' | ')} |
+| in-scope accuracy, with the learnt rejector | ${equalRecall.map((e) => fmt(e.inScopeAccuracy)).join(' | ')} |`;
   await recordBenchmark('intents', 'npm run bench:intents', body);
 }
 

@@ -52,7 +52,7 @@ export const REJECTOR_SIGNALS = [
 
 export const REJECTOR_SIGNAL_COUNT = REJECTOR_SIGNALS.length;
 
-/** L2 penalty on the standardised weights (the intercept is not penalised). Chosen on dev splits (lab/). */
+/** L2 penalty on the standardised weights (the intercept is not penalised). Chosen on dev splits of the training file (docs/engine.md). */
 export const REJECTOR_L2 = 10;
 
 /**
