@@ -187,24 +187,20 @@ function scoreRows(
   return scored;
 }
 
-function neighbourIndexOf(rows: readonly Row[], classes: readonly number[], wordCount: number): NeighbourIndex {
+/** The rows' vectors and their positions in `classes` (-1 for rows of other classes). */
+function byClassPosition(rows: readonly Row[], classes: readonly number[]): { vectors: SparseVector[]; labels: number[] } {
   const position = new Map(classes.map((c, k) => [c, k]));
-  return buildNeighbourIndex(
-    rows.map((r) => r.vector),
-    rows.map((r) => position.get(r.gold) ?? -1),
-    classes.length,
-    wordCount,
-  );
+  return { vectors: rows.map((r) => r.vector), labels: rows.map((r) => position.get(r.gold) ?? -1) };
+}
+
+function neighbourIndexOf(rows: readonly Row[], classes: readonly number[], wordCount: number): NeighbourIndex {
+  const { vectors, labels } = byClassPosition(rows, classes);
+  return buildNeighbourIndex(vectors, labels, classes.length, wordCount);
 }
 
 function intentCountsOf(rows: readonly Row[], classes: readonly number[], wordCount: number): IntentCounts {
-  const position = new Map(classes.map((c, k) => [c, k]));
-  return buildIntentCounts(
-    rows.map((r) => r.vector),
-    rows.map((r) => position.get(r.gold) ?? -1),
-    classes.length,
-    wordCount,
-  );
+  const { vectors, labels } = byClassPosition(rows, classes);
+  return buildIntentCounts(vectors, labels, classes.length, wordCount);
 }
 
 /** Logits of scored rows with neighbour bonus weight `weight` on their candidates. */
