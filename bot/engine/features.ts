@@ -49,6 +49,11 @@ interface RawFeatures {
   char: string[];
 }
 
+/** Word-block terms are `${n}|` and the n stems joined by spaces; this says whether one is a stem unigram. */
+export function isUnigramTerm(term: string): boolean {
+  return term.charCodeAt(0) === 49 && term.charCodeAt(1) === 124; // "1|"
+}
+
 function wordTerms(stems: readonly string[], config: FeatureConfig): string[] {
   const word: string[] = [];
   for (const n of config.wordNgrams) {
@@ -218,7 +223,7 @@ export class FeatureSpace {
       if (i !== undefined) countKnown(i);
       else {
         countUnknown(term);
-        if (term.charCodeAt(0) === 49 && term.charCodeAt(1) === 124) unknownUnigrams++; // "1|"
+        if (isUnigramTerm(term)) unknownUnigrams++;
       }
     }
     if (facts !== undefined) {

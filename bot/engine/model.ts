@@ -373,14 +373,6 @@ export class EngineClassifier implements IntentClassifier {
     return this.logits;
   }
 
-  /** Raw SVM margins (one per class, in class order), or null when the text has no known feature. */
-  margin(text: string, language: Language): Float64Array | null {
-    const vector = this.space.vectorize(text, language);
-    if (vector.indices.length === 0) return null;
-    scoreInto(this.linear, vector.indices, vector.values, this.margins);
-    return this.margins;
-  }
-
   /**
    * The rejector's probability that the top intent is right, for the message last passed to
    * logitsOf (after calibrateInto filled the probabilities); null without a rejector.

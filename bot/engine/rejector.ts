@@ -1,4 +1,4 @@
-import type { SparseVector, VectorFacts } from './features.js';
+import { isUnigramTerm, type SparseVector, type VectorFacts } from './features.js';
 import type { LinearModel } from './linear-svm.js';
 
 /**
@@ -190,10 +190,10 @@ export function signalContext(
   };
 }
 
-/** 1 for the word features that are stem unigrams (terms "1|stem"). */
+/** 1 for the word features that are stem unigrams. */
 export function unigramMask(vocabulary: readonly string[], wordCount: number): Uint8Array {
   const mask = new Uint8Array(wordCount);
-  for (let j = 0; j < wordCount; j++) if ((vocabulary[j] as string).startsWith('1|')) mask[j] = 1;
+  for (let j = 0; j < wordCount; j++) if (isUnigramTerm(vocabulary[j] as string)) mask[j] = 1;
   return mask;
 }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { LabelledPhrase } from '../classifier.js';
 import { languageSchema, type Language } from '../language.js';
-import { calibrateInto, fitCalibration } from './calibration.js';
+import { calibrateInto, fitCalibration, type Calibration } from './calibration.js';
 import { EngineError } from './errors.js';
 import { DEFAULT_FEATURES, FeatureSpace, toSparseMatrix, type FeatureConfig, type SparseVector, type VectorFacts } from './features.js';
 import { intentsHash } from './intents-hash.js';
@@ -214,24 +214,15 @@ function logitsWith(scored: ScoredRows, weight: number): Float64Array[] {
   });
 }
 
-/** Top and runner-up of confidences (ties: the lower index first, as the classifier sorts). */
-function topTwo(p: Float64Array): { first: number; second: number } {
-  let first = 0;
-  let second = -1;
-  for (let k = 1; k < p.length; k++) {
-    if ((p[k] as number) > (p[first] as number)) {
-      second = first;
-      first = k;
-    } else if (second < 0 || (p[k] as number) > (p[second] as number)) second = k;
-  }
-  return { first, second };
-}
-
 function toScoredValidation(p: Float64Array, g: number): ScoredValidation {
-  const { first, second } = topTwo(p);
+  // Top and runner-up (ties: the lower index first, as the classifier sorts).
+  const best = new Int32Array(Math.min(2, p.length));
+  topCandidates(p, best);
+  const first = best[0] ?? -1;
+  const second = best[1] ?? -1;
   return {
     oos: g < 0,
-    top: p[first] as number,
+    top: first >= 0 ? (p[first] as number) : 0,
     second: second >= 0 ? (p[second] as number) : 0,
     topRight: g >= 0 && first === g,
     secondRight: g >= 0 && second === g,
@@ -268,7 +259,7 @@ function assess(scored: ScoredRows, weight: number, targetOosRecall: number | nu
  * The rejector's signals of scored rows (rows without a known feature are skipped: the classifier
  * gives them a flat 1/K without asking the rejector), with the calibrated confidences they were read on.
  */
-function signalsOf(scored: ScoredRows, logits: readonly Float64Array[], calibration: { scale: number; noneLogit: number | null }) {
+function signalsOf(scored: ScoredRows, logits: readonly Float64Array[], calibration: Calibration) {
   const out: { index: number; signals: Float64Array; probabilities: Float64Array }[] = [];
   scored.rows.forEach((row, i) => {
     if (row.vector.indices.length === 0) return;
@@ -280,6 +271,50 @@ function signalsOf(scored: ScoredRows, logits: readonly Float64Array[], calibrat
     out.push({ index: i, signals, probabilities: p });
   });
   return out;
+}
+
+/** Rows with at least REJECTOR_MIN_ROWS of each label. */
+function enoughOfEach(labels: readonly number[]): boolean {
+  const positives = labels.reduce<number>((sum, y) => sum + y, 0);
+  return positives >= REJECTOR_MIN_ROWS && labels.length - positives >= REJECTOR_MIN_ROWS;
+}
+
+/**
+ * The learnt rejector fitted on cross-validation rows (label: the top intent is right); null with
+ * too few rows of either label. With `crossFit` (the same rows also choose the thresholds), `byRow`
+ * gives each row a rejector fitted on the other runs' rows, so a threshold is never set on the
+ * rejector's own training rows; otherwise it is empty and every row uses `weights`.
+ */
+function fitRejectorOnFolds(cv: ScoredRows, logits: readonly Float64Array[], calibration: Calibration, crossFit: boolean) {
+  const fitRows = signalsOf(cv, logits, calibration);
+  const labels = fitRows.map((r) => (argmax(r.probabilities) === (cv.gold[r.index] as number) ? 1 : 0));
+  if (!enoughOfEach(labels)) return null;
+  const weights = fitRejector(
+    fitRows.map((r) => r.signals),
+    labels,
+    REJECTOR_L2,
+  );
+  const byRow = new Map<number, RejectorWeights>();
+  const runOf = (r: (typeof fitRows)[number]) => cv.runs[r.index] as number;
+  const runs = [...new Set(fitRows.map(runOf))].sort((a, b) => a - b);
+  for (const run of crossFit && runs.length > 1 ? runs : []) {
+    const others = fitRows.flatMap((r, i) => (runOf(r) !== run ? [i] : []));
+    const ys = others.map((i) => labels[i] as number);
+    if (!enoughOfEach(ys)) continue;
+    const crossFitted = fitRejector(
+      others.map((i) => (fitRows[i] as (typeof fitRows)[number]).signals),
+      ys,
+      REJECTOR_L2,
+    );
+    for (const r of fitRows) if (runOf(r) === run) byRow.set(r.index, crossFitted);
+  }
+  return {
+    weights,
+    byRow,
+    rows: fitRows.length,
+    positives: labels.reduce<number>((sum, y) => sum + y, 0),
+    outOfScope: fitRows.filter((r) => (cv.gold[r.index] as number) < 0).length,
+  };
 }
 
 function trainOn(rows: readonly Row[], classes: readonly number[], dimension: number, svm: SvmOptions): LinearModel {
@@ -394,59 +429,27 @@ export function trainModel(phrases: readonly LabelledPhrase[], options: TrainOpt
   let rejector: RejectorSettings | null = null;
   if (useRejector && scored.margins.length > 0) {
     const cv = crossValidated ?? crossValidate();
-    const cvLogits = cv === scored ? chosen.logits : logitsWith(cv, chosen.weight);
-    const cvCalibration = cv === scored ? calibration : fitCalibration(cvLogits, cv.gold);
-    const fitRows = signalsOf(cv, cvLogits, cvCalibration);
-    const labels = fitRows.map((r) => (argmax(r.probabilities) === (cv.gold[r.index] as number) ? 1 : 0));
-    const enough = (ys: readonly number[]) => {
-      const positives = ys.reduce<number>((sum, y) => sum + y, 0);
-      return positives >= REJECTOR_MIN_ROWS && ys.length - positives >= REJECTOR_MIN_ROWS;
-    };
-    const positives = labels.reduce<number>((sum, y) => sum + y, 0);
-    if (enough(labels)) {
-      const fitted = fitRejector(
-        fitRows.map((r) => r.signals),
-        labels,
-        REJECTOR_L2,
-      );
-      // Without given validation data the thresholds are chosen on the same cross-validation rows:
-      // each run's rows are then scored by a rejector fitted on the other runs' rows (cross-fitting),
-      // so the threshold is not set on the rejector's own training rows. Given validation data is
-      // scored by the rejector fitted on all rows.
-      const rejectorOfRow = new Map<number, RejectorWeights>();
-      if (cv === scored) {
-        const runIds = [...new Set(fitRows.map((r) => cv.runs[r.index] as number))].sort((a, b) => a - b);
-        for (const run of runIds.length > 1 ? runIds : []) {
-          const others = fitRows.map((r, i) => ((cv.runs[r.index] as number) !== run ? i : -1)).filter((i) => i >= 0);
-          const ys = others.map((i) => labels[i] as number);
-          if (!enough(ys)) continue;
-          const crossFitted = fitRejector(
-            others.map((i) => (fitRows[i] as (typeof fitRows)[number]).signals),
-            ys,
-            REJECTOR_L2,
-          );
-          for (const r of fitRows) if ((cv.runs[r.index] as number) === run) rejectorOfRow.set(r.index, crossFitted);
-        }
-      }
+    const sameRows = cv === scored;
+    const cvLogits = sameRows ? chosen.logits : logitsWith(cv, chosen.weight);
+    const fit = fitRejectorOnFolds(cv, cvLogits, sameRows ? calibration : fitCalibration(cvLogits, cv.gold), sameRows);
+    if (fit !== null) {
       rejector = {
         target: 'top-intent-right',
         signals: [...REJECTOR_SIGNALS],
         l2: REJECTOR_L2,
-        ...fitted,
-        rows: fitRows.length,
-        positives,
-        outOfScope: fitRows.filter((r) => (cv.gold[r.index] as number) < 0).length,
+        ...fit.weights,
+        rows: fit.rows,
+        positives: fit.positives,
+        outOfScope: fit.outOfScope,
         countsNnz: counts.featureClass.length,
       };
-      const fittedRejector = rejector;
-      const validationSignals = signalsOf(scored, chosen.logits, calibration);
       const K = classNames.length;
-      const byIndex = new Map(validationSignals.map((r) => [r.index, r]));
+      const byIndex = new Map(signalsOf(scored, chosen.logits, calibration).map((r) => [r.index, r]));
       scoredValidation = scored.gold.map((g, i) => {
         const row = byIndex.get(i);
         if (row === undefined) return toScoredValidation(new Float64Array(K).fill(1 / K), g);
         const p = Float64Array.from(row.probabilities);
-        applyRejector(p, argmax(p), rejectorProbability(rejectorOfRow.get(i) ?? fittedRejector, row.signals));
+        applyRejector(p, argmax(p), rejectorProbability(fit.byRow.get(i) ?? fit.weights, row.signals));
         return toScoredValidation(p, g);
       });
       confidence = chooseMinConfidence(scoredValidation, targetOosRecall);

@@ -2,7 +2,7 @@ import natural from 'natural';
 import { describe, expect, it, vi } from 'vitest';
 import { analyse, intentsHash, loadModel, trainModel } from '../../bot/engine/index.js';
 import { DEFAULT_FEATURES, FeatureSpace } from '../../bot/engine/features.js';
-import { syntheticPhrases } from './fixtures.js';
+import { syntheticPhrases, syntheticValidation } from './fixtures.js';
 
 describe('engine training and classification', () => {
   const phrases = syntheticPhrases();
@@ -77,11 +77,7 @@ describe('engine training and classification', () => {
   });
 
   it('uses given validation data (with oos) instead of cross-validation', () => {
-    const validation = [
-      { text: 'refund my money', intent: 'billing.refund_request', language: 'en' as const },
-      { text: 'what is the weather tomorrow', intent: 'oos', language: 'en' as const },
-      { text: 'cancel premium now', intent: 'billing.cancel_subscription', language: 'en' as const },
-    ];
+    const validation = syntheticValidation();
     const withVal = trainModel(phrases, { seed: 7, validation });
     expect(withVal.header.validation.method).toBe('given');
     expect(withVal.header.validation.oosCount).toBe(1);

@@ -23,3 +23,12 @@ export function syntheticPhrases(): LabelledPhrase[] {
   for (const [intent, texts] of Object.entries(ES)) for (const text of texts) phrases.push({ text, intent, language: 'es' });
   return phrases;
 }
+
+/** Validation messages for syntheticPhrases: two in scope and one out of scope. */
+export function syntheticValidation(): LabelledPhrase[] {
+  return [
+    { text: 'refund my money', intent: 'billing.refund_request', language: 'en' },
+    { text: 'what is the weather tomorrow', intent: 'oos', language: 'en' },
+    { text: 'cancel premium now', intent: 'billing.cancel_subscription', language: 'en' },
+  ];
+}

@@ -16,7 +16,7 @@ import {
   rejectorSignals,
   signalContext,
 } from '../../bot/engine/rejector.js';
-import { syntheticPhrases } from './fixtures.js';
+import { syntheticPhrases, syntheticValidation } from './fixtures.js';
 
 const signal = (out: Float64Array, name: (typeof REJECTOR_SIGNALS)[number]) => out[REJECTOR_SIGNALS.indexOf(name)] as number;
 
@@ -212,11 +212,7 @@ describe('engine with the learnt rejector', () => {
   });
 
   it('is deterministic, with validation data given too', () => {
-    const validation = [
-      { text: 'refund my money', intent: 'billing.refund_request', language: 'en' as const },
-      { text: 'what is the weather tomorrow', intent: 'oos', language: 'en' as const },
-      { text: 'cancel premium now', intent: 'billing.cancel_subscription', language: 'en' as const },
-    ];
+    const validation = syntheticValidation();
     const a = trainModel(phrases, { seed: 4, validation });
     const b = trainModel(phrases, { seed: 4, validation });
     expect(a.header.rejector).not.toBeNull();
