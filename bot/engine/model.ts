@@ -308,7 +308,6 @@ export class EngineClassifier implements IntentClassifier {
   private readonly neighbourWeight: number;
   private readonly rejector: { settings: RejectorSettings; context: SignalContext; signals: Float64Array } | null;
   private readonly facts: VectorFacts = { chunks: 0, unknownUnigrams: 0 };
-  private vector: SparseVector | null = null;
 
   constructor(
     private readonly space: FeatureSpace,
@@ -350,11 +349,9 @@ export class EngineClassifier implements IntentClassifier {
 
   /**
    * Logits before calibration: SVM margins, plus (version 2 models) weight x best similarity to the
-   * training phrases of each of the few best-margin intents. Null when the text has no known feature.
+   * training phrases of each of the few best-margin intents. Null when the vector has no known feature.
    */
-  logitsOf(text: string, language: Language): Float64Array | null {
-    const vector = this.space.vectorize(text, language, this.facts);
-    this.vector = vector;
+  private logitsOf(vector: SparseVector): Float64Array | null {
     if (vector.indices.length === 0) return null;
     scoreInto(this.linear, vector.indices, vector.values, this.margins);
     this.logits.set(this.margins);
@@ -374,27 +371,28 @@ export class EngineClassifier implements IntentClassifier {
   }
 
   /**
-   * The rejector's probability that the top intent is right, for the message last passed to
-   * logitsOf (after calibrateInto filled the probabilities); null without a rejector.
+   * The rejector's probability that the top intent is right for `vector`, read from the logits,
+   * similarities and facts its classification just filled (after calibrateInto); null without a rejector.
    */
-  private inScopeProbability(): number | null {
+  private inScopeProbability(vector: SparseVector): number | null {
     const rejector = this.rejector;
-    if (rejector === null || this.vector === null) return null;
-    rejectorSignals(rejector.context, this.vector, this.facts, this.logits, this.probabilities, this.candidates, this.similarity, rejector.signals);
+    if (rejector === null) return null;
+    rejectorSignals(rejector.context, vector, this.facts, this.logits, this.probabilities, this.candidates, this.similarity, rejector.signals);
     return rejectorProbability(rejector.settings, rejector.signals);
   }
 
   classify(text: string, language: Language, limit?: number): ScoredIntent[] {
     if (normaliseText(text).length === 0) return [];
     const K = this.classes.length;
-    const margins = this.logitsOf(text, language);
+    const vector = this.space.vectorize(text, language, this.facts);
+    const margins = this.logitsOf(vector);
     if (margins === null) {
       // Nothing known in the text: no evidence for any intent.
       const all = this.classes.map((intent) => ({ intent, confidence: 1 / K }));
       return limit !== undefined && limit < K ? all.slice(0, Math.max(0, limit)) : all;
     }
     calibrateInto(margins, this.calibration, this.probabilities);
-    const q = this.inScopeProbability();
+    const q = this.inScopeProbability(vector);
     if (q !== null) applyRejector(this.probabilities, argmax(this.probabilities), q);
     if (limit !== undefined && limit < K) return this.best(Math.max(0, Math.floor(limit)));
     const result: ScoredIntent[] = new Array(K);
